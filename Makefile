@@ -1,0 +1,32 @@
+# The two commands of the README: `make run` serves the sandbox shop, `make test` runs the tests.
+# Each sets itself up on a fresh machine (a virtualenv in .venv from the pinned requirements).
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint bench demo clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $(STAMP)
+
+run: $(STAMP)
+	PORT=$${PORT:-8000} $(BIN)/gunicorn app:app
+
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+demo: $(STAMP)
+	$(BIN)/flask fast demo
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -1,0 +1,163 @@
+"""The adapter interface: Fast's operations in Fast's domain, one class per platform.
+
+An adapter never sees Flask or Fast's JSON. It receives the canonical objects
+of ``mappings.model`` and returns an ``Order`` (or an ``UpdateResult``). Every
+failure it reports is one of the types in ``errors``.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import ClassVar, Literal
+from urllib.parse import urlsplit
+
+from config import Settings, StoreConfig
+from mappings.model import (
+    SEGMENT_BILLING_ADDRESS,
+    SEGMENT_CONVERT,
+    SEGMENT_COUPON,
+    SEGMENT_LINE_ITEM,
+    SEGMENT_ORDER_STATUS,
+    SEGMENT_SHIPPING_ADDRESS,
+    SEGMENT_SHIPPING_OPTION,
+    ItemUpdate,
+    Line,
+    Order,
+    OrderRef,
+    OrderUpdate,
+    ShippingZone,
+    UpdateResult,
+)
+from state import StateStore
+
+# The order in which the segments of one update are applied: what is bought,
+# then who buys it and where it goes, then how it ships, then the coupon (whose
+# conditions may depend on all of that), then conversion and status.
+SEGMENT_ORDER = (
+    SEGMENT_LINE_ITEM,
+    SEGMENT_BILLING_ADDRESS,
+    SEGMENT_SHIPPING_ADDRESS,
+    SEGMENT_SHIPPING_OPTION,
+    SEGMENT_COUPON,
+    SEGMENT_CONVERT,
+    SEGMENT_ORDER_STATUS,
+)
+
+
+def requested_segments(update: OrderUpdate) -> list[str]:
+    """The segments an update carries, in the order they are applied."""
+    present = {
+        SEGMENT_LINE_ITEM: bool(update.items),
+        SEGMENT_BILLING_ADDRESS: update.bill_to is not None,
+        SEGMENT_SHIPPING_ADDRESS: bool(update.shipments),
+        SEGMENT_SHIPPING_OPTION: update.shipping_option is not None,
+        SEGMENT_COUPON: update.coupon is not None and bool(update.coupon.code),
+        SEGMENT_CONVERT: update.convert_cart_to_order,
+        SEGMENT_ORDER_STATUS: update.status is not None,
+    }
+    return [segment for segment in SEGMENT_ORDER if present[segment]]
+
+
+@dataclass
+class ItemAction:
+    """What one ``items`` entry does to the cart."""
+
+    kind: Literal["add", "set", "remove", "none"]
+    item: ItemUpdate
+    quantity: int
+    line: Line | None = None
+
+
+def plan_items(lines: list[Line], items: list[ItemUpdate]) -> list[ItemAction]:
+    """Decide, the same way for every platform, what each ``items`` entry means.
+
+    An entry naming a line already in the cart (by Fast line id, else by the
+    shop's line id) sets that line's quantity; quantity 0 or absent removes it.
+    Any other entry is a new line: absent quantity means 1 (the seeds' "add
+    item" examples carry none), an explicit 0 adds nothing. Because a known
+    Fast line id always means "set", a retried call never adds a line twice.
+    """
+    by_fast_id = {line.id: line for line in lines if line.id}
+    by_external_id = {line.external_id: line for line in lines if line.external_id}
+    actions: list[ItemAction] = []
+    planned: dict[str, int] = {}
+    for item in items:
+        line = by_fast_id.get(item.item_id or "") or (
+            by_external_id.get(item.external_item_id or "") if not item.item_id else None
+        )
+        if line is not None:
+            quantity = item.quantity or 0
+            action = ItemAction("set" if quantity else "remove", item, quantity, line)
+        elif item.quantity == 0:
+            action = ItemAction("none", item, 0)
+        else:
+            action = ItemAction("add", item, item.quantity or 1)
+        key = item.item_id or ""
+        if key and key in planned:
+            # The same Fast line twice in one call: the last entry wins.
+            actions[planned[key]] = action
+            continue
+        if key:
+            planned[key] = len(actions)
+        actions.append(action)
+    return actions
+
+
+class Adapter(ABC):
+    """One shop platform. Instances serve one store and are shared by threads."""
+
+    name: ClassVar[str]
+    # Secrets this adapter reads from FAST_STORE_<NAME>_<KEY>; (key, required).
+    secrets: ClassVar[tuple[tuple[str, bool], ...]] = ()
+    needs_base_url: ClassVar[bool] = True
+
+    def __init__(self, store: StoreConfig, state: StateStore, settings: Settings) -> None:
+        self.store = store
+        self.state = state
+        self.settings = settings
+
+    @classmethod
+    def check_config(cls, store: StoreConfig, settings: Settings) -> list[str]:
+        """Every problem with this store's configuration, without revealing secrets."""
+        problems: list[str] = []
+        where = f"store {store.name!r} ({store.app_id})"
+        if cls.needs_base_url:
+            if not store.base_url:
+                problems.append(f"{where}: base_url is required")
+            else:
+                parts = urlsplit(store.base_url)
+                if parts.scheme not in {"https", "http"} or not parts.netloc:
+                    problems.append(f"{where}: base_url must be an http(s) URL")
+                elif parts.scheme == "http" and not settings.allow_http_upstream:
+                    problems.append(
+                        f"{where}: base_url uses plain http; use https, or set"
+                        " FAST_ALLOW_HTTP_UPSTREAM=1 for local development"
+                    )
+        for key, required in cls.secrets:
+            if required and not store.secret(key):
+                problems.append(f"{where}: environment variable {store.secret_env_name(key)} is not set")
+        return problems
+
+    @abstractmethod
+    def create(self, order: Order) -> Order:
+        """Create a cart from Fast's order (its lines and Fast ids); return it hydrated."""
+
+    @abstractmethod
+    def read(self, ref: OrderRef) -> Order:
+        """Read a cart or order; raise ``OrderNotFound`` when the shop has none."""
+
+    @abstractmethod
+    def update(self, ref: OrderRef, update: OrderUpdate) -> UpdateResult:
+        """Apply one increment; one ``SegmentStatus`` per segment in ``requested_segments``."""
+
+    @abstractmethod
+    def delete(self, ref: OrderRef) -> None:
+        """Delete (empty) a cart; an absent cart is not an error."""
+
+    @abstractmethod
+    def shipping_zones(self) -> list[ShippingZone]:
+        """The countries and subdivisions the shop ships to."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release pooled connections."""

@@ -1,0 +1,241 @@
+"""The one place every upstream HTTP request is made.
+
+Each adapter family subclasses ``UpstreamClient`` to say what its platform's
+errors look like; the session, timeouts, the retry policy and the deadline
+live here only. Nothing else in the project calls ``requests``.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import random
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import requests
+import tenacity
+from requests.adapters import HTTPAdapter
+
+import deadline
+from errors import FastError, UpstreamRejected, UpstreamUnavailable
+from logs import log_fields, request_id_var
+
+log = logging.getLogger(__name__)
+
+TRANSIENT_STATUSES = frozenset({429, 502, 503, 504})
+# A server that answers these has not acted on the request: safe to resend a write.
+NOT_PROCESSED_STATUSES = frozenset({429})
+# Never wait longer than this for one Retry-After, whatever the shop says.
+MAX_SINGLE_WAIT = 10.0
+# Leave this much of the budget for building the answer after the last upstream call.
+DEADLINE_MARGIN = 0.25
+
+
+class Transient(Exception):
+    """An attempt failed in a way that may succeed if repeated."""
+
+    def __init__(self, reason: str, *, wait: float | None = None, sent: bool = True) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.wait = wait
+        # False when the request certainly never reached the shop (connect failure).
+        self.sent = sent
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Retry-After as seconds: either delta-seconds or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when is None:
+        return None
+    now = time.time() if now is None else now
+    return max(0.0, when.timestamp() - now)
+
+
+def backoff(attempt: int, *, base: float = 0.1, cap: float = 2.0, rng: Callable[[], float] = random.random) -> float:
+    """Exponential backoff with full jitter: uniform in [0, min(cap, base * 2**attempt))."""
+    return rng() * min(cap, base * (2 ** (attempt - 1)))
+
+
+class _NoCookies(requests.cookies.RequestsCookieJar):
+    """A jar that never keeps a cookie: carts must never leak between Fast calls."""
+
+    def set_cookie(self, cookie: Any, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+class UpstreamClient:
+    """A pooled HTTP client for one store with timeouts, retries and error translation."""
+
+    platform = "upstream"
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        auth: Any = None,
+        connect_timeout: float = 3.05,
+        read_timeout: float = 10.0,
+        max_attempts: int = 4,
+        rng: Callable[[], float] = random.random,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.connect_timeout = connect_timeout
+        self.read_timeout = read_timeout
+        self.max_attempts = max_attempts
+        self.rng = rng
+        self.sleep = sleep
+        self.session = requests.Session()
+        self.session.cookies = _NoCookies()
+        self.session.trust_env = False
+        # One retry layer only: urllib3 must not retry underneath tenacity.
+        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=32, max_retries=0)
+        self.session.mount("https://", adapter)
+        self.session.mount("http://", adapter)
+        self.session.headers.update({"Accept": "application/json", "User-Agent": "fast-seller-proxy"})
+        if headers:
+            self.session.headers.update(headers)
+        self.session.auth = auth
+        self.calls = 0  # upstream round trips made, for the benchmark and tests
+
+    # --- per-platform hooks -------------------------------------------------
+
+    def check_transient(self, response: requests.Response) -> None:
+        """Raise ``Transient`` if this answer should be retried."""
+        if response.status_code in TRANSIENT_STATUSES:
+            raise Transient(
+                f"HTTP {response.status_code}",
+                wait=parse_retry_after(response.headers.get("Retry-After")),
+                sent=response.status_code not in NOT_PROCESSED_STATUSES,
+            )
+
+    def translate(self, response: requests.Response) -> FastError:
+        """Turn a final non-2xx answer into the project's error types."""
+        if response.status_code in (401, 403):
+            log.error(
+                "the shop refused our credentials: check this store's secrets",
+                extra=log_fields(platform=self.platform, status=response.status_code),
+            )
+            return UpstreamUnavailable("the shop refused the service's credentials")
+        if 400 <= response.status_code < 500:
+            return UpstreamRejected(f"the shop refused the request (HTTP {response.status_code})")
+        return UpstreamUnavailable(f"the shop answered HTTP {response.status_code}")
+
+    # --- the choke point ----------------------------------------------------
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        idempotent: bool | None = None,
+        ok_statuses: tuple[int, ...] = (),
+        **kwargs: Any,
+    ) -> requests.Response:
+        """Send one logical request, retrying transient failures within the call's budget.
+
+        ``idempotent`` defaults to True for GET/HEAD/PUT/DELETE; a write that is
+        not idempotent is only resent when the shop certainly did not act on it.
+        ``ok_statuses`` are non-2xx answers the caller wants back instead of an error.
+        """
+        if idempotent is None:
+            idempotent = method.upper() in {"GET", "HEAD", "PUT", "DELETE", "OPTIONS"}
+        url = path if path.startswith(("http://", "https://")) else f"{self.base_url}/{path.lstrip('/')}"
+        headers = dict(kwargs.pop("headers", None) or {})
+        request_id = request_id_var.get()
+        if request_id:
+            headers.setdefault("X-Request-ID", request_id)
+
+        def attempt() -> requests.Response:
+            left = deadline.remaining() - DEADLINE_MARGIN
+            if left <= 0:
+                raise UpstreamUnavailable("the call's time budget ran out before the shop answered")
+            timeout = (min(self.connect_timeout, left), min(self.read_timeout, left))
+            self.calls += 1
+            started = time.monotonic()
+            try:
+                response = self.session.request(method, url, headers=headers, timeout=timeout, **kwargs)
+            except requests.ConnectTimeout as exc:
+                raise Transient("connect timeout", sent=False) from exc
+            except requests.ConnectionError as exc:
+                # A refused or reset connection before any byte of the answer.
+                raise Transient("connection failed", sent=_not_sent(exc)) from exc
+            except requests.Timeout as exc:
+                raise Transient("read timeout") from exc
+            log.debug(
+                "upstream call",
+                extra=log_fields(
+                    platform=self.platform,
+                    method=method,
+                    path=_path_only(path),
+                    status=response.status_code,
+                    ms=round((time.monotonic() - started) * 1000, 1),
+                ),
+            )
+            self.check_transient(response)
+            return response
+
+        def may_retry(state: tenacity.RetryCallState) -> bool:
+            exc = state.outcome.exception() if state.outcome else None
+            if not isinstance(exc, Transient):
+                return False
+            return idempotent or not exc.sent
+
+        def wait(state: tenacity.RetryCallState) -> float:
+            exc = state.outcome.exception() if state.outcome else None
+            if isinstance(exc, Transient) and exc.wait is not None:
+                return exc.wait
+            return backoff(state.attempt_number, rng=self.rng)
+
+        def stop(state: tenacity.RetryCallState) -> bool:
+            if state.attempt_number >= self.max_attempts:
+                return True
+            if state.upcoming_sleep > MAX_SINGLE_WAIT:
+                return True
+            # Never sleep into the deadline: the retry would have no time to run.
+            return state.upcoming_sleep + 0.05 >= deadline.remaining() - DEADLINE_MARGIN
+
+        retrying = tenacity.Retrying(retry=may_retry, wait=wait, stop=stop, sleep=self.sleep, reraise=True)
+        try:
+            response = retrying(attempt)
+        except Transient as exc:
+            log.warning(
+                "the shop is unavailable",
+                extra=log_fields(platform=self.platform, reason=exc.reason, path=_path_only(path)),
+            )
+            retry_after = int(exc.wait) + 1 if exc.wait else 5
+            raise UpstreamUnavailable(f"the shop is unavailable ({exc.reason})", retry_after=retry_after) from None
+        if response.status_code >= 400 and response.status_code not in ok_statuses:
+            raise self.translate(response)
+        return response
+
+    def json(self, response: requests.Response) -> Any:
+        """The answer's JSON body, or 503 when the shop answered something else."""
+        try:
+            return response.json()
+        except ValueError:
+            log.warning(
+                "the shop answered something that is not JSON",
+                extra=log_fields(platform=self.platform, status=response.status_code),
+            )
+            raise UpstreamUnavailable("the shop answered something that is not JSON") from None
+
+
+def _path_only(path: str) -> str:
+    return path.split("?", 1)[0]
+
+
+def _not_sent(exc: requests.ConnectionError) -> bool:
+    text = repr(exc)
+    return any(s in text for s in ("NewConnectionError", "Connection refused", "NameResolutionError"))

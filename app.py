@@ -1,0 +1,249 @@
+"""The Flask app: Fast's four endpoints, error handlers and health checks.
+
+Routes are thin: read the body, find the store, call the service, dump the
+answer. Platform knowledge lives in ``adapters/``, wire formats in ``mappings/``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from typing import Any
+
+from flask import Flask, Response, current_app, g, request
+from werkzeug.exceptions import HTTPException
+
+import deadline
+import logs
+from config import ConfigError, Settings, StoreConfig, load_stores
+from errors import FastError, InvalidRequest, rpc_status
+from logs import log_fields
+from mappings import fast
+from service import Service
+from state import StateStore, open_state
+
+log = logging.getLogger("fast.access")
+
+OPERATIONS = ("create", "read", "update", "delete")
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    stores: dict[str, StoreConfig] | None = None,
+    state: StateStore | None = None,
+) -> Flask:
+    settings = settings or Settings.from_env()
+    logs.configure(settings.log_level)
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.extensions["fast.settings"] = settings
+    try:
+        app.extensions["fast.stores"] = stores if stores is not None else load_stores(settings.stores_file)
+        app.extensions["fast.config_problems"] = []
+    except ConfigError as exc:
+        # Serve (health checks answer, readiness says why) rather than crash-loop.
+        logging.getLogger(__name__).error("configuration problems", extra=log_fields(problems=exc.problems))
+        app.extensions["fast.stores"] = {}
+        app.extensions["fast.config_problems"] = exc.problems
+    state = state or open_state(settings.state_path, settings.redis_url)
+    app.extensions["fast.service"] = Service(settings, app.extensions["fast.stores"], state)
+
+    app.before_request(_start_request)
+    app.after_request(_finish_request)
+    app.register_error_handler(FastError, _fast_error)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _unexpected_error)
+
+    for operation in OPERATIONS:
+        app.add_url_rule(
+            f"/fast/v1/{operation}",
+            endpoint=f"fast_{operation}",
+            view_func=_fast_view(operation),
+            methods=["POST"],
+        )
+    app.add_url_rule("/healthz", view_func=_healthz)
+    app.add_url_rule("/readyz", view_func=_readyz)
+
+    from cli import fast_cli
+
+    app.cli.add_command(fast_cli)
+    return app
+
+
+def service() -> Service:
+    return current_app.extensions["fast.service"]
+
+
+# --- request lifecycle -----------------------------------------------------------
+
+
+def _start_request() -> None:
+    incoming = request.headers.get("X-Request-ID", "")
+    # Heroku's router id is trusted only when it looks like one.
+    g.request_id = incoming if 0 < len(incoming) <= 200 and incoming.isprintable() else str(uuid.uuid4())
+    g.started = time.monotonic()
+    g.log_token = logs.request_id_var.set(g.request_id)
+
+
+def _finish_request(response: Response) -> Response:
+    response.headers["X-Request-ID"] = g.get("request_id", "")
+    if request.path.startswith("/fast/"):
+        log.info(
+            "fast call",
+            extra=log_fields(
+                path=request.path,
+                status=response.status_code,
+                app_id=g.get("app_id"),
+                ms=round((time.monotonic() - g.get("started", time.monotonic())) * 1000, 1),
+            ),
+        )
+    token = g.pop("log_token", None)
+    if token is not None:
+        logs.request_id_var.reset(token)
+    return response
+
+
+def _json_response(payload: Any, status: int = 200) -> Response:
+    return Response(json.dumps(payload, separators=(",", ":")), status=status, mimetype="application/json")
+
+
+# --- the four operations -------------------------------------------------------------
+
+
+def _fast_view(operation: str) -> Any:
+    def view() -> Response:
+        raw = request.get_data(cache=False)
+        data = fast.load_request(operation, fast.decode_json(raw))
+        app_id = _app_id(data)
+        g.app_id = app_id
+        settings: Settings = current_app.extensions["fast.settings"]
+        with deadline.budget(settings.call_deadline):
+            payload = _HANDLERS[operation](app_id, data)
+        return _json_response(payload)
+
+    view.__name__ = f"fast_{operation}"
+    return view
+
+
+def _app_id(data: dict[str, Any]) -> str | None:
+    app_id = data.get("app_id")
+    if app_id:
+        return app_id
+    stores = current_app.extensions["fast.stores"]
+    # A one-store deployment may be called without app_id (Fast's own examples omit it).
+    return next(iter(stores)) if len(stores) == 1 else None
+
+
+def _create(app_id: str | None, data: dict[str, Any]) -> dict[str, Any]:
+    order = service().create(app_id or "", data["order"]["order"])  # type: ignore[arg-type]
+    return fast.dump_order_response(order, data["type"] or "ENTITY_TYPE_ORDER", data.get("request_id"))
+
+
+def _read(app_id: str | None, data: dict[str, Any]) -> dict[str, Any]:
+    entity_type = data["type"] or ("ENTITY_TYPE_ORDER" if data.get("order") else None)
+    if entity_type == "ENTITY_TYPE_SHIPPING_ZONES" or (entity_type is None and "shipping_zones" in data):
+        zones = service().shipping_zones(app_id or "")
+        return fast.dump_zones_response(zones, "ENTITY_TYPE_SHIPPING_ZONES", data.get("request_id"))
+    if entity_type != "ENTITY_TYPE_ORDER":
+        raise InvalidRequest(f"cannot read entities of type {entity_type}", field="type")
+    ref = data.get("order")
+    if ref is None or not (ref.external_id or ref.fast_order_id):
+        raise InvalidRequest("a read of an order needs order.external_order_id or order.order_id", field="order")
+    order = service().read(app_id or "", ref)
+    return fast.dump_order_response(order, entity_type, data.get("request_id"))
+
+
+def _update(app_id: str | None, data: dict[str, Any]) -> dict[str, Any]:
+    update = data["order"]
+    if not (update.external_id or update.order_id):
+        raise InvalidRequest("an update needs order.order_id or order.external_id", field="order.order_id")
+    result = service().update(app_id or "", update)
+    return fast.dump_update_response(result, data["type"] or "ENTITY_TYPE_ORDER", data.get("request_id"))
+
+
+def _delete(app_id: str | None, data: dict[str, Any]) -> dict[str, Any]:
+    ref = data["order"]
+    if not (ref.external_id or ref.fast_order_id):
+        raise InvalidRequest("a delete needs order.external_order_id or order.order_id", field="order")
+    service().delete(app_id or "", ref)
+    return {}
+
+
+_HANDLERS = {"create": _create, "read": _read, "update": _update, "delete": _delete}
+
+
+# --- errors ----------------------------------------------------------------------------
+
+
+def _fast_error(error: FastError) -> Response:
+    level = logging.WARNING if error.http_status >= 500 else logging.INFO
+    log.log(
+        level,
+        "fast call failed",
+        extra=log_fields(error=type(error).__name__, status=int(error.http_status), reason=error.message),
+    )
+    response = _json_response(rpc_status(error), int(error.http_status))
+    if error.retry_after:
+        response.headers["Retry-After"] = str(error.retry_after)
+    return response
+
+
+def _http_error(error: HTTPException) -> Response:
+    status = error.code or 500
+    if status == 413:
+        # Fast's documented codes: an oversized body is an unprocessable request.
+        return _fast_error(InvalidRequest("the request body is too large", field="$"))
+    body = {"code": _RPC_CODES.get(status, 2), "message": error.description or error.name, "details": []}
+    return _json_response(body, status)
+
+
+_RPC_CODES = {400: 3, 401: 16, 403: 7, 404: 5, 405: 12, 409: 10, 415: 3, 422: 3, 429: 8, 500: 13, 503: 14}
+
+
+def _unexpected_error(error: Exception) -> Response:
+    # The type and the request id find it; the message and traceback may carry secrets.
+    log.error(
+        "unexpected error",
+        extra=log_fields(error=type(error).__name__, where=_where(error)),
+    )
+    return _json_response({"code": 13, "message": "internal error", "details": []}, 500)
+
+
+def _where(error: Exception) -> str:
+    tb = error.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    if tb is None:
+        return "?"
+    return f"{tb.tb_frame.f_code.co_filename.rsplit('/', 1)[-1]}:{tb.tb_lineno}"
+
+
+# --- health --------------------------------------------------------------------------
+
+
+def _healthz() -> Response:
+    return _json_response({"status": "ok"})
+
+
+def _readyz() -> Response:
+    problems = list(current_app.extensions["fast.config_problems"])
+    try:
+        service().state.ping()
+    except Exception as exc:  # noqa: BLE001 - readiness reports any failure
+        problems.append(f"state store unreachable ({type(exc).__name__})")
+    if problems:
+        return _json_response({"status": "unready", "problems": problems}, 503)
+    return _json_response({"status": "ready", "stores": len(current_app.extensions["fast.stores"])})
+
+
+def __getattr__(name: str) -> Flask:
+    # ``gunicorn app:app`` and ``flask`` find the app here; importing this
+    # module for ``create_app`` (the tests) builds nothing.
+    if name == "app":
+        globals()["app"] = built = create_app()
+        return built
+    raise AttributeError(name)

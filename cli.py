@@ -1,0 +1,81 @@
+"""``flask fast ...``: the operator's commands."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from adapters import UnknownAdapter, adapter_class
+from config import ConfigError, Settings, load_stores
+
+fast_cli = AppGroup("fast", help="Fast seller proxy commands.")
+
+
+@fast_cli.command("check-config")
+def check_config() -> None:
+    """Validate settings, the stores file and every store's secrets; never prints a secret."""
+    problems: list[str] = []
+    try:
+        settings = Settings.from_env()
+    except ConfigError as exc:
+        problems.extend(exc.problems)
+        settings = Settings()
+    try:
+        stores = load_stores(settings.stores_file)
+    except ConfigError as exc:
+        problems.extend(exc.problems)
+        stores = {}
+    for store in stores.values():
+        try:
+            cls = adapter_class(store.adapter)
+        except UnknownAdapter as exc:
+            problems.append(f"store {store.name!r}: {exc}")
+            continue
+        problems.extend(cls.check_config(store, settings))
+    source = settings.stores_file or "(no stores file: the sandbox shop under app_id 'sandbox')"
+    click.echo(f"stores file: {source}")
+    for store in stores.values():
+        click.echo(f"  {store.app_id}: {store.name} ({store.adapter}) {store.base_url or ''}".rstrip())
+    click.echo(f"state: {'redis (REDIS_URL)' if settings.redis_url else settings.state_path}")
+    if problems:
+        click.echo(f"{len(problems)} problem(s):", err=True)
+        for problem in problems:
+            click.echo(f"  - {problem}", err=True)
+        sys.exit(1)
+    click.echo("configuration OK")
+
+
+@fast_cli.command("catalog")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.option("--app-id", default="sandbox", show_default=True)
+def catalog(as_json: bool, app_id: str) -> None:
+    """List the sandbox shop's products, variants, prices, stock and coupons."""
+    adapter = current_app.extensions["fast.service"].adapter(app_id)
+    if not hasattr(adapter, "describe_catalog"):
+        raise click.ClickException(f"store {app_id!r} is not a sandbox shop")
+    described = adapter.describe_catalog()
+    if as_json:
+        click.echo(json.dumps(described, indent=2))
+        return
+    click.echo(f"Currency: {described['currency']}")
+    click.echo(f"{'product':<8} {'item id':<12} {'variant':<12} {'options':<22} {'price':>8} {'stock':>6}  name")
+    for product in described["products"]:
+        for item in product["items"]:
+            options = ", ".join(f"{k}={v}" for k, v in item["options"].items())
+            stock = "-" if item["stock"] is None else str(item["stock"])
+            name = product["name"] + (" (digital)" if item["digital"] else "")
+            click.echo(
+                f"{product['external_product_id']:<8} {item['external_item_id']:<12}"
+                f" {item['external_variant_id'] or '-':<12}"
+                f" {options or '-':<22} {item['price']:>8} {stock:>6}  {name}"
+            )
+    click.echo("\nCoupons:")
+    for coupon in described["coupons"]:
+        expired = f" (expires {coupon['expires']})" if coupon["expires"] else ""
+        click.echo(f"  {coupon['code']:<12} {coupon['description']}{expired}")
+    ships = ", ".join(z["country"] + (f"-{z['region']}" if z["region"] else "") for z in described["ships_to"])
+    click.echo(f"\nShips to: {ships}")

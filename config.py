@@ -1,0 +1,172 @@
+"""Settings from the environment and stores from the stores file.
+
+The stores file (TOML) maps each Fast ``app_id`` to an adapter and its
+non-secret options. Secrets never live in the file: a store named ``acme``
+reads its secret ``token`` from ``FAST_STORE_ACME_TOKEN``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+SANDBOX_APP_ID = "sandbox"
+DEFAULT_STATE_PATH = "var/fast-state.sqlite3"
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; ``problems`` lists every reason."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(problems))
+
+
+def _env_float(env: Mapping[str, str], key: str, default: float) -> float:
+    raw = env.get(key)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError([f"{key} must be a number of seconds, got {raw!r}"]) from None
+    if value <= 0:
+        raise ConfigError([f"{key} must be positive, got {raw!r}"])
+    return value
+
+
+def _env_int(env: Mapping[str, str], key: str, default: int) -> int:
+    raw = env.get(key)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError([f"{key} must be an integer, got {raw!r}"]) from None
+    if value <= 0:
+        raise ConfigError([f"{key} must be positive, got {raw!r}"])
+    return value
+
+
+def _env_flag(env: Mapping[str, str], key: str) -> bool:
+    return env.get(key, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Process-wide settings, read once from the environment."""
+
+    stores_file: str | None = None
+    state_path: str = DEFAULT_STATE_PATH
+    redis_url: str | None = None
+    # The whole Fast call must finish well inside Heroku's 30 s router limit.
+    call_deadline: float = 20.0
+    upstream_connect_timeout: float = 3.05
+    upstream_read_timeout: float = 10.0
+    upstream_max_attempts: int = 4
+    idempotency_ttl: int = 24 * 3600
+    # How long a repeated call waits for the first one before answering 409.
+    replay_wait: float = 10.0
+    max_body_bytes: int = 256 * 1024
+    allow_http_upstream: bool = False
+    log_level: str = "INFO"
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        stores_file = env.get("FAST_STORES_FILE") or ("stores.toml" if Path("stores.toml").is_file() else None)
+        return cls(
+            stores_file=stores_file,
+            state_path=env.get("FAST_STATE_PATH") or DEFAULT_STATE_PATH,
+            redis_url=env.get("REDIS_URL") or None,
+            call_deadline=_env_float(env, "FAST_CALL_DEADLINE", cls.call_deadline),
+            upstream_connect_timeout=_env_float(env, "FAST_UPSTREAM_CONNECT_TIMEOUT", cls.upstream_connect_timeout),
+            upstream_read_timeout=_env_float(env, "FAST_UPSTREAM_READ_TIMEOUT", cls.upstream_read_timeout),
+            upstream_max_attempts=_env_int(env, "FAST_UPSTREAM_MAX_ATTEMPTS", cls.upstream_max_attempts),
+            idempotency_ttl=_env_int(env, "FAST_IDEMPOTENCY_TTL", cls.idempotency_ttl),
+            replay_wait=_env_float(env, "FAST_REPLAY_WAIT", cls.replay_wait),
+            max_body_bytes=_env_int(env, "FAST_MAX_BODY_BYTES", cls.max_body_bytes),
+            allow_http_upstream=_env_flag(env, "FAST_ALLOW_HTTP_UPSTREAM"),
+            log_level=(env.get("LOG_LEVEL") or "INFO").upper(),
+            extra={k: v for k, v in env.items() if k.startswith("FAST_")},
+        )
+
+
+@dataclass(frozen=True)
+class StoreConfig:
+    """One store: who it is in Fast, which adapter serves it, its options."""
+
+    app_id: str
+    name: str
+    adapter: str
+    base_url: str | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+    env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
+
+    def secret_env_name(self, key: str) -> str:
+        slug = re.sub(r"[^A-Z0-9]", "_", self.name.upper())
+        return f"FAST_STORE_{slug}_{key.upper()}"
+
+    def secret(self, key: str) -> str | None:
+        """A secret from the environment, never from the stores file."""
+        value = self.env.get(self.secret_env_name(key))
+        return value or None
+
+    def option(self, key: str, default: Any = None) -> Any:
+        return self.options.get(key, default)
+
+
+SANDBOX_STORE = StoreConfig(app_id=SANDBOX_APP_ID, name="sandbox", adapter="sandbox")
+
+
+def load_stores(path: str | None, env: Mapping[str, str] | None = None) -> dict[str, StoreConfig]:
+    """Read the stores file; with none, serve the sandbox shop under app_id ``sandbox``."""
+    env = os.environ if env is None else env
+    if path is None:
+        return {SANDBOX_APP_ID: SANDBOX_STORE}
+    try:
+        with open(path, "rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError([f"stores file {path} does not exist"]) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError([f"stores file {path} is not valid TOML: {exc}"]) from None
+
+    problems: list[str] = []
+    stores: dict[str, StoreConfig] = {}
+    names: dict[str, str] = {}
+    table = data.get("stores")
+    if not isinstance(table, dict) or not table:
+        raise ConfigError([f'{path}: no [stores."<app_id>"] table'])
+    for app_id, entry in table.items():
+        where = f'[stores."{app_id}"]'
+        if not isinstance(entry, dict):
+            problems.append(f"{where} must be a table")
+            continue
+        name = entry.get("name")
+        adapter = entry.get("adapter")
+        if not isinstance(name, str) or not _SLUG.match(name):
+            problems.append(f"{where} name must be a short lowercase slug, got {name!r}")
+            continue
+        if name in names:
+            problems.append(f"{where} name {name!r} is also used by {names[name]!r}")
+        names[name] = app_id
+        if not isinstance(adapter, str):
+            problems.append(f"{where} adapter is missing")
+            continue
+        base_url = entry.get("base_url")
+        if base_url is not None and not isinstance(base_url, str):
+            problems.append(f"{where} base_url must be a string")
+            continue
+        options = {k: v for k, v in entry.items() if k not in {"name", "adapter", "base_url"}}
+        stores[app_id] = StoreConfig(app_id, name, adapter, base_url, options, env)
+    if problems:
+        raise ConfigError(problems)
+    return stores

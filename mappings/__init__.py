@@ -1,0 +1,1 @@
+"""Translations between wire formats: Fast's, and one module per shop platform."""
