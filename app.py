@@ -21,6 +21,7 @@ from config import ConfigError, Settings, StoreConfig, load_stores
 from errors import FastError, InvalidRequest, rpc_status
 from logs import log_fields
 from mappings import fast
+from replay import Outcome, ReplayGuard, fingerprint
 from service import Service
 from state import StateStore, open_state
 
@@ -50,7 +51,14 @@ def create_app(
         app.extensions["fast.stores"] = {}
         app.extensions["fast.config_problems"] = exc.problems
     state = state or open_state(settings.state_path, settings.redis_url)
+    _warn_if_state_is_not_shared(settings)
     app.extensions["fast.service"] = Service(settings, app.extensions["fast.stores"], state)
+    app.extensions["fast.replay"] = ReplayGuard(
+        state,
+        ttl=settings.idempotency_ttl,
+        running_ttl=settings.call_deadline + 10,
+        wait=settings.replay_wait,
+    )
 
     app.before_request(_start_request)
     app.after_request(_finish_request)
@@ -72,6 +80,20 @@ def create_app(
 
     app.cli.add_command(fast_cli)
     return app
+
+
+def _warn_if_state_is_not_shared(settings: Settings) -> None:
+    """Several dynos with the SQLite store each keep their own replay records: say so loudly."""
+    if settings.redis_url:
+        return
+    dyno_number = (settings.dyno or "").partition(".")[2]
+    several = settings.instances > 1 or (dyno_number.isdigit() and int(dyno_number) > 1)
+    if several:
+        logging.getLogger(__name__).critical(
+            "several instances are running without REDIS_URL: replay safety and the Fast-id map are"
+            " per machine, so a retried Fast call may run twice. Set REDIS_URL (see the README).",
+            extra=log_fields(dyno=settings.dyno, instances=settings.instances),
+        )
 
 
 def service() -> Service:
@@ -111,19 +133,38 @@ def _json_response(payload: Any, status: int = 200) -> Response:
     return Response(json.dumps(payload, separators=(",", ":")), status=status, mimetype="application/json")
 
 
+def _outcome_response(outcome: Outcome) -> Response:
+    return Response(outcome.body, status=outcome.status, headers=outcome.headers, mimetype="application/json")
+
+
 # --- the four operations -------------------------------------------------------------
 
 
 def _fast_view(operation: str) -> Any:
     def view() -> Response:
         raw = request.get_data(cache=False)
-        data = fast.load_request(operation, fast.decode_json(raw))
+        body = fast.decode_json(raw)
+        data = fast.load_request(operation, body)
         app_id = _app_id(data)
         g.app_id = app_id
+        service().store(app_id)  # an unknown store is refused before anything is recorded
         settings: Settings = current_app.extensions["fast.settings"]
-        with deadline.budget(settings.call_deadline):
-            payload = _HANDLERS[operation](app_id, data)
-        return _json_response(payload)
+
+        def execute() -> Outcome:
+            try:
+                with deadline.budget(settings.call_deadline):
+                    payload = _HANDLERS[operation](app_id, data)
+            except FastError as error:
+                return _error_outcome(error)
+            return Outcome(200, json.dumps(payload, separators=(",", ":")))
+
+        request_id = data.get("request_id")
+        if request_id:
+            guard: ReplayGuard = current_app.extensions["fast.replay"]
+            outcome = guard.run(app_id or "", request_id, fingerprint(operation, body), execute)
+        else:
+            outcome = execute()
+        return _outcome_response(outcome)
 
     view.__name__ = f"fast_{operation}"
     return view
@@ -179,17 +220,19 @@ _HANDLERS = {"create": _create, "read": _read, "update": _update, "delete": _del
 # --- errors ----------------------------------------------------------------------------
 
 
-def _fast_error(error: FastError) -> Response:
+def _error_outcome(error: FastError) -> Outcome:
     level = logging.WARNING if error.http_status >= 500 else logging.INFO
     log.log(
         level,
         "fast call failed",
         extra=log_fields(error=type(error).__name__, status=int(error.http_status), reason=error.message),
     )
-    response = _json_response(rpc_status(error), int(error.http_status))
-    if error.retry_after:
-        response.headers["Retry-After"] = str(error.retry_after)
-    return response
+    headers = {"Retry-After": str(error.retry_after)} if error.retry_after else {}
+    return Outcome(int(error.http_status), json.dumps(rpc_status(error), separators=(",", ":")), headers)
+
+
+def _fast_error(error: FastError) -> Response:
+    return _outcome_response(_error_outcome(error))
 
 
 def _http_error(error: HTTPException) -> Response:

@@ -76,7 +76,10 @@ class Settings:
     max_body_bytes: int = 256 * 1024
     allow_http_upstream: bool = False
     log_level: str = "INFO"
-    extra: dict[str, str] = field(default_factory=dict)
+    # Heroku's dyno name (web.1, web.2, ...) and an operator's instance count, to spot
+    # several instances sharing no state.
+    dyno: str | None = None
+    instances: int = 1
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -95,7 +98,8 @@ class Settings:
             max_body_bytes=_env_int(env, "FAST_MAX_BODY_BYTES", cls.max_body_bytes),
             allow_http_upstream=_env_flag(env, "FAST_ALLOW_HTTP_UPSTREAM"),
             log_level=(env.get("LOG_LEVEL") or "INFO").upper(),
-            extra={k: v for k, v in env.items() if k.startswith("FAST_")},
+            dyno=env.get("DYNO") or None,
+            instances=_env_int(env, "FAST_INSTANCES", 1),
         )
 
 

@@ -81,11 +81,23 @@ class Service:
     # --- the four operations -------------------------------------------------
 
     def create(self, app_id: str, order: model.Order) -> model.Order:
-        created = self.adapter(app_id).create(order)
-        if created.id is None:
-            created.id = order.id
-        self.remember(app_id, created)
-        return created
+        """Create a cart; a create repeated for the same Fast order returns the cart made first."""
+        adapter = self.adapter(app_id)
+        if not order.id:
+            return adapter.create(order)
+        lock_ttl = self.settings.call_deadline + 5
+        with self.state.lock(f"create:{app_id}:{order.id}", timeout=self.settings.call_deadline, ttl=lock_ttl):
+            existing = self.state.get(self._id_key(app_id, order.id))
+            if existing is not None:
+                try:
+                    return adapter.read(model.OrderRef(order.id, existing))
+                except OrderNotFound:
+                    log.info("the cart made for this Fast order is gone; creating a new one")
+            created = adapter.create(order)
+            if created.id is None:
+                created.id = order.id
+            self.remember(app_id, created)
+            return created
 
     def read(self, app_id: str, ref: model.OrderRef) -> model.Order:
         adapter = self.adapter(app_id)
