@@ -6,6 +6,8 @@ Every failure a caller can see is one of these. ``app.py`` turns them into an
 
 from __future__ import annotations
 
+import base64
+import json
 from http import HTTPStatus
 from typing import Any
 
@@ -101,15 +103,22 @@ class UpstreamUnavailable(UpstreamError):
         super().__init__(message, **kwargs)
 
 
+def bad_request_detail(violations: list[tuple[str, str]]) -> dict[str, str]:
+    """A ``protobufAny`` naming the offending fields, as the contract shapes it.
+
+    ``value`` carries the google.rpc.BadRequest content as base64 of its JSON
+    form (there is no protobuf encoder here); ``message`` says the same in words.
+    """
+    content = {"field_violations": [{"field": field, "description": text} for field, text in violations]}
+    return {
+        "type_url": "type.googleapis.com/google.rpc.BadRequest",
+        "value": base64.b64encode(json.dumps(content, separators=(",", ":")).encode()).decode(),
+    }
+
+
 def rpc_status(error: FastError) -> dict[str, Any]:
     """The ``rpcStatus`` body for an error."""
     details = list(error.details)
     if error.field and not details:
-        details.insert(
-            0,
-            {
-                "@type": "type.googleapis.com/google.rpc.BadRequest",
-                "field_violations": [{"field": error.field, "description": error.message}],
-            },
-        )
+        details.append(bad_request_detail([(error.field, error.message)]))
     return {"code": error.rpc_code, "message": error.message, "details": details}

@@ -15,7 +15,7 @@ from typing import Any
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_dump, post_load, pre_load
 
-from errors import InvalidRequest, MalformedJSON
+from errors import InvalidRequest, MalformedJSON, bad_request_detail
 from mappings import model
 from mappings.money import to_decimal, to_wire
 
@@ -642,12 +642,7 @@ def load_request(operation: str, data: dict[str, Any]) -> dict[str, Any]:
         raise InvalidRequest(
             f"invalid {operation} request: {shown}",
             field=violations[0][0] if violations else None,
-            details=[
-                {
-                    "@type": "type.googleapis.com/google.rpc.BadRequest",
-                    "field_violations": [{"field": path, "description": message} for path, message in violations[:20]],
-                }
-            ],
+            details=[bad_request_detail(violations[:20])],
         ) from None
     loaded.setdefault("type", None)
     return loaded
@@ -656,8 +651,12 @@ def load_request(operation: str, data: dict[str, Any]) -> dict[str, Any]:
 def _flatten(messages: Any, path: str = "") -> Any:
     if isinstance(messages, dict):
         for key, value in messages.items():
-            key = "$" if key == "_schema" else str(key)
-            child = f"{path}.{key}" if path and key != "$" else (path or key)
+            if isinstance(key, int):
+                child = f"{path}[{key}]"
+            elif key == "_schema":
+                child = path or "$"
+            else:
+                child = f"{path}.{key}" if path else str(key)
             yield from _flatten(value, child)
     elif isinstance(messages, list) and messages and all(isinstance(m, str) for m in messages):
         yield path or "$", " ".join(messages)
