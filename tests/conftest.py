@@ -63,3 +63,25 @@ def fast(client: FlaskClient) -> FastClient:
 
 def redis_url() -> str:
     return os.environ.get("REDIS_TEST_URL", "redis://127.0.0.1:6379/15")
+
+
+@pytest.fixture
+def redis_state() -> Any:
+    """A RedisState on a real server, under a key prefix of its own; skipped outside CI without one."""
+    import uuid
+
+    import redis
+
+    from state import RedisState
+
+    url = redis_url()
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+    except redis.RedisError as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the Redis tests, but no Redis answers at {url}: {exc}")
+        pytest.skip(f"no Redis server at {url} (set REDIS_TEST_URL); CI runs these tests")
+    store = RedisState(url, prefix=f"test:{uuid.uuid4().hex}:")
+    yield store
+    for key in store.client.scan_iter(f"{store.prefix}*"):
+        store.client.delete(key)

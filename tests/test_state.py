@@ -1,0 +1,108 @@
+"""The shared state store's contract, on both backends."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import pytest
+
+from state import LockTimeout, SQLiteState, StateStore
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def store(request: Any, tmp_path: Any) -> StateStore:
+    if request.param == "sqlite":
+        return SQLiteState(str(tmp_path / "kv.sqlite3"))
+    return request.getfixturevalue("redis_state")
+
+
+def test_get_set_delete(store: StateStore) -> None:
+    assert store.get("k") is None
+    store.set("k", "v1")
+    assert store.get("k") == "v1"
+    store.set("k", "v2")
+    assert store.get("k") == "v2"
+    store.delete("k")
+    assert store.get("k") is None
+
+
+def test_add_sets_only_when_absent(store: StateStore) -> None:
+    assert store.add("claim", "first", ttl=30) is True
+    assert store.add("claim", "second", ttl=30) is False
+    assert store.get("claim") == "first"
+
+
+def test_values_expire(store: StateStore) -> None:
+    store.set("short", "v", ttl=0.05)
+    assert store.add("claimed", "a", ttl=0.05) is True
+    time.sleep(0.12)
+    assert store.get("short") is None
+    # An expired claim can be taken again.
+    assert store.add("claimed", "b", ttl=5) is True
+    assert store.get("claimed") == "b"
+
+
+def test_delete_only_if_value_matches(store: StateStore) -> None:
+    store.set("lock", "owner-a")
+    store.delete("lock", only_if="owner-b")
+    assert store.get("lock") == "owner-a"
+    store.delete("lock", only_if="owner-a")
+    assert store.get("lock") is None
+
+
+def test_json_round_trip(store: StateStore) -> None:
+    store.set_json("doc", {"lines": [{"qty": 2}], "total": "12.50"})
+    assert store.get_json("doc") == {"lines": [{"qty": 2}], "total": "12.50"}
+
+
+def test_add_is_atomic_across_threads(store: StateStore) -> None:
+    winners: list[int] = []
+    barrier = threading.Barrier(8)
+
+    def contend(n: int) -> None:
+        barrier.wait()
+        if store.add("race", str(n), ttl=30):
+            winners.append(n)
+
+    threads = [threading.Thread(target=contend, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(winners) == 1
+
+
+def test_lock_excludes_and_times_out(store: StateStore) -> None:
+    counter = {"n": 0, "overlap": 0, "inside": 0}
+
+    def work() -> None:
+        for _ in range(20):
+            with store.lock("cart"):
+                counter["inside"] += 1
+                if counter["inside"] > 1:
+                    counter["overlap"] += 1
+                n = counter["n"]
+                time.sleep(0.0005)
+                counter["n"] = n + 1
+                counter["inside"] -= 1
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert counter == {"n": 80, "overlap": 0, "inside": 0}
+
+    with store.lock("held"), pytest.raises(LockTimeout), store.lock("held", timeout=0.05):
+        pass
+
+
+def test_sqlite_is_shared_between_connections(tmp_path: Any) -> None:
+    """Two gunicorn workers are two processes with their own connections to one file."""
+    path = str(tmp_path / "shared.sqlite3")
+    a, b = SQLiteState(path), SQLiteState(path)
+    assert a.add("k", "from-a", ttl=30)
+    assert not b.add("k", "from-b", ttl=30)
+    assert b.get("k") == "from-a"
