@@ -170,7 +170,7 @@ class UpstreamClient:
                 raise Transient("connect timeout", sent=False) from exc
             except requests.ConnectionError as exc:
                 # A refused or reset connection before any byte of the answer.
-                raise Transient("connection failed", sent=_not_sent(exc)) from exc
+                raise Transient("connection failed", sent=not _not_sent(exc)) from exc
             except requests.Timeout as exc:
                 raise Transient("read timeout") from exc
             log.debug(
