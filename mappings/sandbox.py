@@ -16,9 +16,11 @@ from typing import Any
 
 from adapters.sandbox_catalog import Catalog, Coupon, Item, Rate
 from mappings import model
-from mappings.money import ZERO, quantize
+from mappings.money import quantize
 
 PLAN_ID = "default"
+# Every amount this shop answers with has two decimals, zero included.
+ZERO = Decimal("0.00")
 
 
 @dataclass

@@ -52,9 +52,9 @@ def test_full_checkout_with_exact_totals(fast: Any) -> None:
     assert created["request_id"] == {"value": "req-create"}
     assert totals(created) == {
         "sub_total": "62.50",
-        "total_discounts": "0",
-        "total_tax": "0",
-        "total_shipping": "0",
+        "total_discounts": "0.00",
+        "total_tax": "0.00",
+        "total_shipping": "0.00",
         "total_amount": "62.50",
     }
 
@@ -67,9 +67,9 @@ def test_full_checkout_with_exact_totals(fast: Any) -> None:
     assert statuses(r) == [("UPDATE_ORDER_SEGMENT_TYPE_BILLING_ADDRESS", True)]
     assert totals(r) == {
         "sub_total": "62.50",
-        "total_discounts": "0",
+        "total_discounts": "0.00",
         "total_tax": "5.55",
-        "total_shipping": "0",
+        "total_shipping": "0.00",
         "total_amount": "68.05",
     }
 
@@ -82,7 +82,7 @@ def test_full_checkout_with_exact_totals(fast: Any) -> None:
     assert plan["id"] == {"value": "plan-1"}
     assert totals(r) == {
         "sub_total": "62.50",
-        "total_discounts": "0",
+        "total_discounts": "0.00",
         "total_tax": "6.08",
         "total_shipping": "5.99",
         "total_amount": "74.57",
@@ -97,7 +97,7 @@ def test_full_checkout_with_exact_totals(fast: Any) -> None:
     assert [line["id"]["value"] for line in r["order"]["order"]["lines"]] == [TEE, MUG, EBOOK]
     assert totals(r) == {
         "sub_total": "72.49",
-        "total_discounts": "0",
+        "total_discounts": "0.00",
         "total_tax": "7.77",
         "total_shipping": "14.99",
         "total_amount": "95.25",
@@ -108,7 +108,7 @@ def test_full_checkout_with_exact_totals(fast: Any) -> None:
     r = fast.call("update", b.update(FAST_ID, cart_id, items=[b.item(MUG, 3)]))
     assert totals(r) == {
         "sub_total": "97.49",
-        "total_discounts": "0",
+        "total_discounts": "0.00",
         "total_tax": "9.99",
         "total_shipping": "14.99",
         "total_amount": "122.47",
@@ -118,7 +118,7 @@ def test_full_checkout_with_exact_totals(fast: Any) -> None:
     assert [line["id"]["value"] for line in r["order"]["order"]["lines"]] == [TEE, MUG]
     assert totals(r) == {
         "sub_total": "87.50",
-        "total_discounts": "0",
+        "total_discounts": "0.00",
         "total_tax": "9.10",
         "total_shipping": "14.99",
         "total_amount": "111.59",
