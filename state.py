@@ -9,6 +9,7 @@ shop's carts.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import logging
 import os
@@ -17,10 +18,11 @@ import threading
 import time
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
-from errors import UpstreamUnavailable
+from errors import FastError, UpstreamUnavailable
+from logs import log_fields
 
 log = logging.getLogger(__name__)
 
@@ -31,8 +33,35 @@ class LockTimeout(UpstreamUnavailable):
     public_message = "the cart is busy with another call"
 
 
+class StateUnavailable(FastError):
+    """The shared state store cannot be reached: answer 503 so Fast retries."""
+
+    http_status = 503
+    rpc_code = 14
+    public_message = "the service's state store is unavailable"
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message, retry_after=2)
+
+
+def _guarded(method: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn a backend's connection failure into a clean 503, logged once without details."""
+
+    @functools.wraps(method)
+    def wrapper(self: StateStore, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except self.failures as exc:
+            log.error("state store failure", extra=log_fields(backend=type(self).__name__, error=type(exc).__name__))
+            raise StateUnavailable() from None
+
+    return wrapper
+
+
 class StateStore(ABC):
     """Strings under string keys, each with an optional time to live in seconds."""
+
+    failures: tuple[type[BaseException], ...] = ()
 
     @abstractmethod
     def get(self, key: str) -> str | None: ...
@@ -79,6 +108,8 @@ class StateStore(ABC):
 class SQLiteState(StateStore):
     """One SQLite file in WAL mode; a connection per thread; expiry checked on read."""
 
+    failures = (sqlite3.OperationalError, sqlite3.DatabaseError)
+
     def __init__(self, path: str) -> None:
         self.path = path
         if path != ":memory:":
@@ -102,6 +133,7 @@ class SQLiteState(StateStore):
     def _expiry(ttl: float | None) -> float | None:
         return None if ttl is None else time.time() + ttl
 
+    @_guarded
     def get(self, key: str) -> str | None:
         row = (
             self._conn()
@@ -113,6 +145,7 @@ class SQLiteState(StateStore):
         )
         return None if row is None else row[0]
 
+    @_guarded
     def set(self, key: str, value: str, ttl: float | None = None) -> None:
         self._conn().execute(
             "INSERT INTO kv (key, value, expires_at) VALUES (?, ?, ?)"
@@ -122,6 +155,7 @@ class SQLiteState(StateStore):
         )
         self._maybe_purge()
 
+    @_guarded
     def add(self, key: str, value: str, ttl: float | None = None) -> bool:
         now = time.time()
         # One statement: insert, or take over a row whose time is up.
@@ -134,6 +168,7 @@ class SQLiteState(StateStore):
         )
         return cursor.rowcount == 1
 
+    @_guarded
     def delete(self, key: str, *, only_if: str | None = None) -> None:
         if only_if is None:
             self._conn().execute("DELETE FROM kv WHERE key = ?", (key,))
@@ -166,20 +201,25 @@ class RedisState(StateStore):
             health_check_interval=30,
         )
         self._delete_if = self.client.register_script(self._DELETE_IF)
+        self.failures = (redis.RedisError,)
 
     @staticmethod
     def _px(ttl: float | None) -> int | None:
         return None if ttl is None else max(1, int(ttl * 1000))
 
+    @_guarded
     def get(self, key: str) -> str | None:
         return self.client.get(self.prefix + key)
 
+    @_guarded
     def set(self, key: str, value: str, ttl: float | None = None) -> None:
         self.client.set(self.prefix + key, value, px=self._px(ttl))
 
+    @_guarded
     def add(self, key: str, value: str, ttl: float | None = None) -> bool:
         return bool(self.client.set(self.prefix + key, value, px=self._px(ttl), nx=True))
 
+    @_guarded
     def delete(self, key: str, *, only_if: str | None = None) -> None:
         if only_if is None:
             self.client.delete(self.prefix + key)

@@ -106,3 +106,21 @@ def test_sqlite_is_shared_between_connections(tmp_path: Any) -> None:
     assert a.add("k", "from-a", ttl=30)
     assert not b.add("k", "from-b", ttl=30)
     assert b.get("k") == "from-a"
+
+
+def test_an_unreachable_state_store_answers_503_not_500(tmp_path: Any) -> None:
+    from app import create_app
+    from config import SANDBOX_STORE, Settings
+    from state import RedisState
+    from tests import bodies as b
+
+    dead = RedisState("redis://127.0.0.1:1/0")
+    app = create_app(
+        Settings(state_path=str(tmp_path / "unused.sqlite3")), stores={"sandbox": SANDBOX_STORE}, state=dead
+    )
+    body = b.create("F-dead", [b.line("L1", 1, external_product_id="1001")], request_id="r-dead")
+    response = app.test_client().post("/fast/v1/create", json=body)
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "2"
+    assert response.get_json()["code"] == 14
+    assert app.test_client().get("/readyz").status_code == 503
