@@ -1,0 +1,1 @@
+"""The benchmark: what the proxy adds on top of the shop's own time."""
