@@ -45,7 +45,7 @@ class Call:
 
 
 def checkout(app_id: str, product: Product) -> Iterator[Call]:
-    """create -> read -> bill_to -> shipments -> option -> add item -> coupon -> convert -> BOOKED -> PENDING_FULFILLMENT."""
+    """Fast's calls for one checkout, from create to PENDING_FULFILLMENT."""
     fast_id = str(uuid.uuid4())
     first_line, second_line = str(uuid.uuid4()), str(uuid.uuid4())
 

@@ -76,7 +76,7 @@ def wait_until_up(url: str, timeout: float = 30.0) -> None:
 
 
 def start_service(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen(  # noqa: S603 - our own gunicorn, fixed arguments
+    process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "app:app"],
         cwd=ROOT,
         env={**env, "PORT": str(port)},
@@ -292,7 +292,8 @@ def table(result: dict[str, Any]) -> str:
         f"{result['setup']['platform']}: upstream delay {result['setup']['upstream_delay_ms']} ms, "
         f"{result['setup']['concurrency']} concurrent checkouts, {result['calls']} calls, "
         f"{result['calls_per_s']} calls/s, {result['errors']} errors",
-        f"{'operation':<20} {'p50':>7} {'p95':>7} {'p99':>7} {'added p50':>10} {'added p99':>10} {'trips':>6} {'errors':>6}",
+        f"{'operation':<20} {'p50':>7} {'p95':>7} {'p99':>7} {'added p50':>10} {'added p99':>10}"
+        f" {'trips':>6} {'errors':>6}",
     ]
     for label, op in result["operations"].items():
         lines.append(
@@ -300,7 +301,8 @@ def table(result: dict[str, Any]) -> str:
             f" {op['added_p99_ms']:>10} {op['upstream_round_trips_max']:>6} {op['errors']:>6}"
         )
     lines.append(
-        f"{'all':<20} {result['p50_ms']:>7} {result['p95_ms']:>7} {result['p99_ms']:>7} {result['added_p50_ms']:>10} {result['added_p99_ms']:>10}"
+        f"{'all':<20} {result['p50_ms']:>7} {result['p95_ms']:>7} {result['p99_ms']:>7}"
+        f" {result['added_p50_ms']:>10} {result['added_p99_ms']:>10}"
     )
     return "\n".join(lines)
 
@@ -317,7 +319,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, help="write the JSON result here")
     args = parser.parse_args(argv)
     result = bench(args)
-    print(table(result))  # noqa: T201 - a command-line report
+    print(table(result))
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(result, indent=2) + "\n")
