@@ -119,7 +119,8 @@ def _execute(url: str, app_id: str, signer: Any, kw: dict[str, Any]) -> int:
         with click.progressbar(length=plan.runs, label="scenarios", file=sys.stderr) as bar:
             results = simulate(plan, transcript.Quiet(bar))
     else:
-        click.echo(f"Simulating Fast against {url} (app_id {app_id!r}), {plan.runs} scenario runs", err=to_stderr)
+        runs = transcript.plural(plan.runs, "scenario run")
+        click.echo(f"Simulating Fast against {url} (app_id {app_id!r}): {runs}", err=to_stderr)
         results = simulate(plan, transcript.Transcript(err=to_stderr))
     transcript.print_summary(results, err=to_stderr)
     if kw["json_path"]:

@@ -36,6 +36,10 @@ def create_storefront_cart() -> Response:
     app_id = body.get("app_id")
     if not isinstance(app_id, str) or not app_id:
         raise InvalidRequest("app_id names no store", field="app_id")
+    service = current_app.extensions["fast.service"]
+    store = service.store(app_id)
+    if store.adapter != "sandbox":
+        raise StoreNotFound(f"store {app_id!r} is not a sandbox store: its storefront makes its own carts")
     items_data = body.get("items")
     if not isinstance(items_data, list) or not 1 <= len(items_data) <= MAX_ITEMS:
         raise InvalidRequest(f"items must list 1 to {MAX_ITEMS} items", field="items")
@@ -48,10 +52,6 @@ def create_storefront_cart() -> Response:
         if not item.quantity:
             item.quantity = 1
 
-    service = current_app.extensions["fast.service"]
-    store = service.store(app_id)
-    if store.adapter != "sandbox":
-        raise StoreNotFound(f"store {app_id!r} is not a sandbox store: its storefront makes its own carts")
     order = service.adapter(app_id).create_storefront_cart(items)
     payload = {"external_order_id": order.external_id, "order": fast.dump_order(order)}
     return Response(json.dumps(payload, separators=(",", ":")), status=201, mimetype="application/json")

@@ -49,12 +49,12 @@ def describe(before: dict[str, Any] | None, step: Step) -> list[str]:
         notes += _reference(before, order)
         notes += _lines(before, order)
         notes += _addresses(before, order)
-        notes += _shipping(before, order)
+        notes += _shipping(before, order, chosen=_asked_for_option(step))
         notes += _segments(step)
         notes += _coupons(before, order)
         notes.append(_totals(before, order))
     except (TypeError, AttributeError, KeyError, ValueError):
-        notes.append("(the answer is too malformed to describe)")
+        return ["(the answer is too malformed to describe)"]  # the checks say what is wrong with it
     return notes
 
 
@@ -122,7 +122,15 @@ def _option_text(option: dict[str, Any]) -> str:
     )
 
 
-def _shipping(before: dict[str, Any], order: dict[str, Any]) -> list[str]:
+def _asked_for_option(step: Step) -> bool:
+    return (
+        step.operation == "update"
+        and isinstance(step.request, dict)
+        and "shipping_option" in step.request.get("order", {})
+    )
+
+
+def _shipping(before: dict[str, Any], order: dict[str, Any], *, chosen: bool = False) -> list[str]:
     notes = []
     for i, plan in enumerate(checks.plans(order)):
         old_plans = checks.plans(before)
@@ -135,7 +143,7 @@ def _shipping(before: dict[str, Any], order: dict[str, Any]) -> list[str]:
                 for o in offered
             ]
             notes.append("shipping options: " + (", ".join(listed) if listed else "none"))
-        elif selected and selected != old.get("selected_option"):
+        elif selected and (chosen or selected != old.get("selected_option")):
             notes.append(f"shipping: {_option_text(selected)} selected")
     return notes
 
@@ -234,6 +242,10 @@ class Quiet:
 # --- the summary ---------------------------------------------------------------------------
 
 
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
 def outcome(result: ScenarioResult) -> str:
     if result.skipped:
         return "skipped"
@@ -259,7 +271,7 @@ def summary_lines(results: list[ScenarioResult]) -> list[tuple[str, dict[str, An
     times = latencies(results)
     total_calls = sum(1 + (s.replay is not None) for r in results for s in r.steps)
     line = (
-        f"{len(results)} scenario runs: {counts['passed']} passed, {counts['failed']} failed,"
+        f"{plural(len(results), 'scenario run')}: {counts['passed']} passed, {counts['failed']} failed,"
         f" {counts['skipped']} skipped; {total_calls} calls"
     )
     if times:
