@@ -24,6 +24,10 @@ from simulator.bodies import Dialect, new_id
 from simulator.signing import Signer
 
 USER_AGENT = "fast-seller-proxy-simulator"
+UNAUTHORISED_HINT = (
+    "the deployment refused the call's token: sign with a key it trusts (--private-key, --kid, --issuer);"
+    " the default sandbox key opens sandbox stores only"
+)
 
 
 @dataclass
@@ -221,6 +225,8 @@ class Run:
                         step.problems += checks.refused_call(answer.status, answer.body)
                     else:
                         step.problems.append(f"answered {answer.status}: {answer.message or 'no message'}")
+                        if answer.status == 401:
+                            step.problems.append(UNAUTHORISED_HINT)
                         raise Abort(f"{label} answered {answer.status}")
             if check is not None:
                 step.problems += check(step)

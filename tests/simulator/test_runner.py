@@ -20,6 +20,7 @@ from simulator import checks
 from simulator.commands import simulate_command
 from simulator.runner import ScenarioResult
 from simulator.scenarios import BY_NAME, Params
+from simulator.signing import make_signer
 from simulator.simulate import Plan, simulate
 
 URL = "http://deployment.test"
@@ -45,16 +46,22 @@ class Deployment:
         self.client = client
         self.corrupt: Corrupt | None = None
         self.seen: list[tuple[str, dict[str, Any]]] = []
+        self.headers: dict[str, str] = {}
 
     def post(self, request: Any) -> tuple[int, dict[str, str], str]:
         path = request.path_url
         body = json.loads(request.body)
         self.seen.append((path, body))
-        answer = self.client.post(path, data=request.body, content_type="application/json")
-        status, payload = answer.status_code, answer.get_json(silent=True)
+        # The simulator's own token goes through, for a service that checks it.
+        self.headers = {k: v for k, v in request.headers.items() if k == "Authorization"}
+        status, payload = self.forward(path, body)
         if self.corrupt is not None:
             status, payload = self.corrupt(path, body, status, payload)
         return status, {"Content-Type": "application/json"}, json.dumps(payload)
+
+    def forward(self, path: str, body: Any) -> tuple[int, Any]:
+        answer = self.client.post(path, json=body, headers=self.headers)
+        return answer.status_code, answer.get_json(silent=True)
 
     def get(self, request: Any) -> tuple[int, dict[str, str], str]:
         answer = self.client.get(request.path_url)
@@ -71,7 +78,7 @@ def deployment(client: Any) -> Iterator[Deployment]:
 
 
 def play(name: str, dialects: tuple[str, ...] = ("openapi",), **params: Any) -> list[ScenarioResult]:
-    plan = Plan(URL, "sandbox", (BY_NAME[name],), dialects, Params(**params), signer=None)
+    plan = Plan(URL, "sandbox", (BY_NAME[name],), dialects, Params(**params), signer=make_signer())
     return simulate(plan, Silent())
 
 
@@ -84,7 +91,7 @@ def segment(body: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_every_scenario_passes_against_the_sandbox_in_both_dialects(deployment: Deployment) -> None:
-    plan = Plan(URL, "sandbox", tuple(BY_NAME.values()), ("openapi", "seeds"), Params(), signer=None)
+    plan = Plan(URL, "sandbox", tuple(BY_NAME.values()), ("openapi", "seeds"), Params(), signer=make_signer())
     results = simulate(plan, Silent())
     assert [(r.name, r.dialect) for r in results if not r.passed] == []
     assert len(results) == 2 * len(BY_NAME)
@@ -204,9 +211,10 @@ def test_a_status_that_does_not_follow_fails(deployment: Deployment) -> None:
 def test_shipping_a_canceled_order_fails(deployment: Deployment) -> None:
     def ship_anyway(path: str, body: dict[str, Any], status: int, payload: Any) -> tuple[int, Any]:
         if segment(body).get("status") == "ORDER_STATUS_PENDING_FULFILLMENT":
-            order = deployment.client.post(
-                "/fast/v1/read", json={"app_id": "sandbox", "order": {"order_id": segment(body)["order_id"]}}
-            ).get_json()["order"]["order"]
+            _, read = deployment.forward(
+                "/fast/v1/read", {"app_id": "sandbox", "order": {"order_id": segment(body)["order_id"]}}
+            )
+            order = read["order"]["order"]
             order["status"] = "ORDER_STATUS_PENDING_FULFILLMENT"
             return 200, {"type": "ENTITY_TYPE_ORDER", "order": {"order": order}, "request_id": body["request_id"]}
         return status, payload
@@ -348,3 +356,14 @@ def test_the_command_refuses_unknown_scenarios_and_bad_products() -> None:
     assert outcome.exit_code == 2 and "an empty product" in outcome.output
     outcome = CliRunner().invoke(simulate_command, ["--url", URL, "--address", "[1]"])
     assert outcome.exit_code == 2 and "must be a JSON object" in outcome.output
+
+
+def test_a_refused_token_says_what_to_do(deployment: Deployment) -> None:
+    def unauthorised(path: str, body: dict[str, Any], status: int, payload: Any) -> tuple[int, Any]:
+        return 401, {"code": 16, "message": "the token's signature does not verify", "details": []}
+
+    deployment.corrupt = unauthorised
+    [result] = play("new-shopper")
+    assert result.aborted == "create answered 401"
+    assert "create: answered 401: the token's signature does not verify" in result.problems
+    assert any("--private-key, --kid, --issuer" in p for p in result.problems)
