@@ -30,7 +30,10 @@ def _item(ctx: click.Context, param: click.Parameter, value: str) -> ItemRef:
 def _address(ctx: click.Context, param: click.Parameter, value: str | None) -> dict[str, Any] | None:
     if value is None:
         return None
-    text = Path(value[1:]).read_text() if value.startswith("@") else value
+    try:
+        text = Path(value[1:]).read_text() if value.startswith("@") else value
+    except OSError as exc:
+        raise click.BadParameter(f"cannot read {value[1:]}: {exc.strerror}") from None
     try:
         address = json.loads(text)
     except ValueError:
@@ -145,7 +148,9 @@ def _execute(url: str, app_id: str, signer: Any, kw: dict[str, Any]) -> int:
 @click.option("--url", required=True, envvar="FAST_SIMULATE_URL", help="The deployment's base URL.")
 @click.option("--app-id", default="sandbox", show_default=True, help="The store's Fast app id (the token's aud).")
 @scenario_options
-@click.option("--private-key", help=f"PEM private key to sign with (default: the sandbox key, {SANDBOX_PRIVATE_KEY}).")
+@click.option(
+    "--private-key", help="PEM private key to sign with (default: the sandbox key, keys/sandbox-private.pem)."
+)
 @click.option("--kid", help="Key id in the token header (required with --private-key).")
 @click.option("--issuer", help="The token's iss (default: FAST_JWT_ISSUER, else https://api.fast.co).")
 def simulate_command(

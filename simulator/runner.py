@@ -234,6 +234,7 @@ class Run:
                 self.order = step.order
                 self.external_id = step.order.get("external_id") or self.external_id
         finally:
+            step.problems = list(dict.fromkeys(step.problems))  # two rules may see the same fault
             if self.describe is not None:
                 step.notes = self.describe(before, step)
             self.result.steps.append(step)

@@ -309,11 +309,20 @@ def test_a_given_storefront_cart_is_used(deployment: Deployment, app: Any) -> No
 
 def test_the_command_exits_0_when_everything_conforms(deployment: Deployment, tmp_path: Any) -> None:
     report = tmp_path / "report.json"
+    toronto = tmp_path / "toronto.json"
+    toronto.write_text(
+        json.dumps(
+            {"address_1": "1 Front St W", "city_locality": "Toronto", "state_province_code": "ON", "country_code": "CA"}
+        )
+    )
     outcome = CliRunner().invoke(
-        simulate_command, ["--url", URL, "--scenario", "coupons", "--json", str(report)], catch_exceptions=False
+        simulate_command,
+        ["--url", URL, "--scenario", "coupons", "--address", f"@{toronto}", "--json", str(report)],
+        catch_exceptions=False,
     )
     assert outcome.exit_code == 0, outcome.output
     assert "[1/2] coupons (openapi dialect)" in outcome.output
+    assert "ship to Toronto, CA-ON" in outcome.output
     assert "coupon refused: COUPON_EXPIRED" in outcome.output
     data = json.loads(report.read_text())
     assert data["passed"] is True
@@ -356,6 +365,8 @@ def test_the_command_refuses_unknown_scenarios_and_bad_products() -> None:
     assert outcome.exit_code == 2 and "an empty product" in outcome.output
     outcome = CliRunner().invoke(simulate_command, ["--url", URL, "--address", "[1]"])
     assert outcome.exit_code == 2 and "must be a JSON object" in outcome.output
+    outcome = CliRunner().invoke(simulate_command, ["--url", URL, "--address", "@/nonexistent/ny.json"])
+    assert outcome.exit_code == 2 and "cannot read /nonexistent/ny.json" in outcome.output
 
 
 def test_a_refused_token_says_what_to_do(deployment: Deployment) -> None:
