@@ -88,7 +88,7 @@ def _lines(before: dict[str, Any], order: dict[str, Any]) -> list[str]:
         if key not in old:
             notes.append(f"+ {key} {_line_name(line)} x{line.get('quantity')} at {line.get('unit_price')}")
         elif old[key].get("quantity") != line.get("quantity"):
-            notes.append(f"  {key} {_line_name(line)} x{old[key].get('quantity')} -> x{line.get('quantity')}")
+            notes.append(f"~ {key} {_line_name(line)} x{old[key].get('quantity')} -> x{line.get('quantity')}")
     notes += [f"- {key} {_line_name(line)} removed" for key, line in old.items() if key not in new]
     return notes
 

@@ -58,7 +58,7 @@ def test_describe_line_changes_errors_and_deletes(answers: dict[str, Any]) -> No
     lines[0]["quantity"] = 3
     del lines[1]
     notes = transcript.describe(before, step("update", after))
-    assert notes[:2] == ["  L1 Fast Coffee Mug x2 -> x3", "- L2 Gift Box removed"]
+    assert notes[:2] == ["~ L1 Fast Coffee Mug x2 -> x3", "- L2 Gift Box removed"]
     assert transcript.describe(before, step("update", {"code": 3, "message": "no"}, status=422)) == ["answered 422: no"]
     assert transcript.describe(before, step("delete", {})) == ["deleted (answer {})"]
     assert transcript.describe(before, Step("x", "read", {}, Exchange(None, None, 1.0, "no answer: Timeout"))) == [
