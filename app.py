@@ -76,6 +76,10 @@ def create_app(
     app.add_url_rule("/healthz", view_func=_healthz)
     app.add_url_rule("/readyz", view_func=_readyz)
 
+    from simulator.storefront import blueprint as sandbox_storefront
+
+    app.register_blueprint(sandbox_storefront)  # the simulator's storefront carts, sandbox stores only
+
     from cli import fast_cli
 
     app.cli.add_command(fast_cli)

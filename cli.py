@@ -11,8 +11,12 @@ from flask.cli import AppGroup
 
 from adapters import UnknownAdapter, adapter_class
 from config import ConfigError, Settings, load_stores
+from simulator.commands import demo_command, simulate_command
 
 fast_cli = AppGroup("fast", help="Fast seller proxy commands.")
+# The simulator plays Fast's side against a deployment; its logic lives in simulator/.
+fast_cli.add_command(simulate_command)
+fast_cli.add_command(demo_command)
 
 
 @fast_cli.command("check-config")
