@@ -148,7 +148,7 @@ def test_a_repeat_that_answers_differently_fails(deployment: Deployment) -> None
     def second_time_different(path: str, body: dict[str, Any], status: int, payload: Any) -> tuple[int, Any]:
         key = json.dumps(body.get("request_id"))
         if path.endswith("/update") and key in seen:
-            payload["order"]["order"]["total_tax"] = "0.00"
+            payload["order"]["order"]["total_tax"] = "999.99"
         seen.add(key)
         return status, payload
 

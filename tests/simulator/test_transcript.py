@@ -21,7 +21,7 @@ def test_describe_a_created_cart(answers: dict[str, Any]) -> None:
     assert notes[1:] == [
         "+ L1 Fast Coffee Mug x2 at 12.50",
         "+ L2 Gift Box x1 at 7.25",
-        "total 32.25 USD = items 32.25 - discounts 0 + tax 0 + shipping 0",
+        "total 32.25 USD = items 32.25 - discounts 0.00 + tax 0.00 + shipping 0.00",
     ]
 
 
@@ -31,7 +31,7 @@ def test_describe_shipping_coupons_and_refusals(answers: dict[str, Any]) -> None
     assert shipped == [
         "ship to New York, US-NY",
         "shipping options: Standard 6.52 *, Express 16.32, Pick up in store (New York) 0.00",
-        "total 41.63 USD = items 32.25 - discounts 0 + tax 3.39 + shipping 5.99",
+        "total 41.63 USD = items 32.25 - discounts 0.00 + tax 3.39 + shipping 5.99",
     ]
     before = answers["shipped"]["order"]["order"]
     assert transcript.describe(before, step("update", answers["couponed"]))[0] == "coupon SAVE10 applied: -3.23"
