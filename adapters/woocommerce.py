@@ -881,6 +881,7 @@ class WooCommerceAdapter(Adapter):
         record["lines"] = before_lines
         record["pending"] = None
         self._undo(cart, record, results)
+        self._save(cart, record)  # the outcome is known: no reconciliation needed next time
         raise error
 
     def _absorb_items(self, record: dict[str, Any], subs: list[Sub], results: list[SubResult]) -> dict[str, Any] | None:
