@@ -1287,7 +1287,6 @@ class FakeWooCommerce:
         if rest[1:] == ["methods"]:
             return [
                 {
-                    "id": m.instance_id,
                     "instance_id": m.instance_id,
                     "title": m.title,
                     "order": i,
