@@ -73,18 +73,6 @@ TRANSITIONS: dict[str, set[str]] = {
     model.STATUS_CANCELED: set(),
 }
 
-# Store API error codes that mean "this item cannot be bought as asked".
-ITEM_REFUSALS = (
-    "woocommerce_rest_product_",
-    "woocommerce_rest_cart_invalid_product",
-    "woocommerce_rest_cart_invalid_parent_product",
-    "woocommerce_rest_missing_variation_data",
-    "woocommerce_rest_invalid_variation_data",
-    "woocommerce_rest_variation_id_from_variation_data",
-    "woocommerce_rest_cart_item_error",
-    "woocommerce_rest_add_to_cart_error",
-)
-
 
 class WooClient(UpstreamClient):
     """The one place a WooCommerce request is made: WooCommerce's error bodies taught to the base client."""
@@ -507,7 +495,7 @@ class WooCommerceAdapter(Adapter):
                 if sub.kind == "add" and not result.ok:
                     raise self._item_error(sub, result)
                 if sub.kind == "customer" and not result.ok:
-                    raise UpstreamRejected(result.error.message, field="order.bill_to")
+                    raise UpstreamRejected(result.error.message)
         except FastError:
             self._abandon(cart)
             raise
@@ -620,11 +608,11 @@ class WooCommerceAdapter(Adapter):
     def _check(self, update: model.OrderUpdate, segments: list[str]) -> None:
         """Refuse what cannot work before anything is sent: a refused update changes nothing."""
         if model.SEGMENT_SHIPPING_ADDRESS in segments and not any(s.ship_to for s in update.shipments):
-            raise InvalidRequest("the shipments update carries no ship_to address", field="order.shipments")
+            raise InvalidRequest("the shipments update carries no ship_to address")
         if model.SEGMENT_SHIPPING_OPTION in segments and not (
             update.shipping_option and update.shipping_option.wanted_option
         ):
-            raise InvalidRequest("shipping_option names no option", field="order.shipping_option.option_id")
+            raise InvalidRequest("shipping_option names no option")
         if model.SEGMENT_ORDER_STATUS in segments:
             status = update.status or ""
             if model.SEGMENT_CONVERT in segments:
@@ -832,7 +820,7 @@ class WooCommerceAdapter(Adapter):
                 try:
                     add = wc.add_item_body(action.item, action.quantity)
                 except ValueError as exc:
-                    raise InvalidRequest(str(exc), field="order.items") from None
+                    raise InvalidRequest(str(exc)) from None
                 adds.append(Sub("cart/add-item", add.body, "add", line_id=action.item.item_id, add=add))
                 continue
             assert action.line is not None
@@ -916,12 +904,11 @@ class WooCommerceAdapter(Adapter):
         error = result.error
         what = sub.add.describe if sub.add else f"cart item {sub.key}"
         if error.code == "woocommerce_rest_cart_invalid_key":
-            return UpstreamRejected(f"{what} is no longer in the cart", field="order.items")
+            return UpstreamRejected(f"{what} is no longer in the cart")
         if result.status >= 500:
             return UpstreamUnavailable(f"the shop failed to change the cart ({error.message})")
-        if any(error.code.startswith(prefix) for prefix in ITEM_REFUSALS):
-            return UpstreamRejected(f"{what}: {error.message}", field="order.items")
-        return UpstreamRejected(f"{what}: {error.message}", field="order.items")
+        # Out of stock, unknown product, no such variation, quantity limits: the shop said no to this item.
+        return UpstreamRejected(f"{what}: {error.message}")
 
     def _undo(self, cart: CartRef, record: dict[str, Any], results: list[SubResult]) -> None:
         """Reverse every item change of a batch that went through, so a refused update changes nothing."""
@@ -1038,7 +1025,7 @@ class WooCommerceAdapter(Adapter):
             raise InvalidRequest("the cart is empty: nothing to order")
         billing = record.get("billing") or {}
         if not billing.get("email"):
-            raise InvalidRequest("the order needs the buyer's email address: send bill_to first", field="order.bill_to")
+            raise InvalidRequest("the order needs the buyer's email address: send bill_to first")
         payload: dict[str, Any] = {
             "billing_address": billing,
             "shipping_address": record.get("shipping") if wc.has_address(record.get("shipping")) else billing,
@@ -1089,7 +1076,6 @@ class WooCommerceAdapter(Adapter):
             ):
                 raise UpstreamRejected(
                     f"the order total changed since the shopper saw it ({error.message}); read the order again",
-                    field="order.convert_cart_to_order",
                 )
             if isinstance(body, dict) and isinstance(body.get("order_id"), int):
                 break
@@ -1175,7 +1161,6 @@ class WooCommerceAdapter(Adapter):
         if content:
             raise InvalidRequest(
                 f"WooCommerce order {order_id} is already an order: its contents can no longer change",
-                field="order",
             )
         order = self._get_order(order_id)
         statuses = []
@@ -1195,7 +1180,7 @@ class WooCommerceAdapter(Adapter):
         if status == current:
             return order  # a retried status change is a no-op
         if status not in self.statuses:
-            raise InvalidRequest(f"status {status} cannot be set on a WooCommerce order", field="order.status")
+            raise InvalidRequest(f"status {status} cannot be set on a WooCommerce order")
         if status not in TRANSITIONS.get(current, set()):
             raise InvalidRequest(f"WooCommerce order {order_id} cannot go from {current} to {status}")
         changes: dict[str, Any] = {
