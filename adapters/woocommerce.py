@@ -1074,6 +1074,11 @@ class WooCommerceAdapter(Adapter):
             if error.code == "woocommerce_rest_checkout_total_mismatch" or (
                 response.status_code == 409 and "total" in error.code
             ):
+                fresh = error.data.get("cart")
+                if isinstance(fresh, dict) and isinstance(fresh.get("items"), list):
+                    # The shop sent the cart as it is now: the next convert is judged against it.
+                    self._remember_cart(record, fresh, None)
+                    self._save(cart, record)
                 raise UpstreamRejected(
                     f"the order total changed since the shopper saw it ({error.message}); read the order again",
                 )
