@@ -442,6 +442,7 @@ class WooCommerceAdapter(Adapter):
     def _remember_cart(self, record: dict[str, Any], body: Mapping[str, Any], nonce: str | None) -> None:
         """Keep what the next call may need from the cart the shop just answered."""
         record["items"] = _snapshot(body)
+        record["seen"] = True
         keys = set(record["items"])
         record["lines"] = [x for x in record.get("lines") or [] if x["key"] in keys]
         record["billing"] = body.get("billing_address") or record.get("billing")
@@ -632,6 +633,10 @@ class WooCommerceAdapter(Adapter):
             body, nonce = self._reconcile(cart, record)
 
         if model.SEGMENT_LINE_ITEM in segments:
+            if not record.get("seen") and body is None:
+                # A cart we have never seen (a storefront cart Fast took over): learn its items first.
+                body, nonce = self._get_cart(cart)
+                self._remember_cart(record, body, nonce)
             body, nonce = self._apply_items(cart, record, update.items) or (body, nonce)
             statuses[model.SEGMENT_LINE_ITEM] = model.SegmentStatus(model.SEGMENT_LINE_ITEM, True)
 

@@ -99,6 +99,7 @@ def seed_cart(adapter: WooCommerceAdapter, tok: str, **record: Any) -> None:
         "pending": None,
         "converting": None,
         "order_id": None,
+        "seen": True,
     }
     adapter._save(cart, {**base, **record})
 

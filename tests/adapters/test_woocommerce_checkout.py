@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+import requests
 import responses
 from flask import Flask
 
@@ -502,3 +503,29 @@ def test_unknown_and_sold_out_products_are_422(fast: FastClient) -> None:
     assert "Sold-out mug" in error["message"] and "out of stock" in error["message"]
     error = fast.call("update", w(b.update("F-ok", cart_id, items=[b.item("L1", 50)])), status=422)
     assert "Belt" in error["message"]
+
+
+def test_a_storefront_cart_fast_takes_over(fast: FastClient, shop: FakeWooCommerce) -> None:
+    # A headless storefront filled this cart through the Store API itself.
+    started = requests.get(f"{shop.base_url}/wp-json/wc/store/v1/cart", timeout=5)
+    cart_id = started.headers["Cart-Token"]
+    requests.post(
+        f"{shop.base_url}/wp-json/wc/store/v1/cart/add-item",
+        json={"id": 38, "quantity": 1},
+        headers={"Cart-Token": cart_id},
+        timeout=5,
+    )
+    read = fast.call("read", w(b.read(cart_id)))
+    [line] = read["order"]["order"]["lines"]
+    assert "id" not in line and line["external_product_id"] == "38"
+    key = line["external_id"]
+    # Fast changes the storefront line by the shop's line id, then adds its own line.
+    r = fast.call("update", w(b.update("F-store", cart_id, items=[{"external_item_id": key, "quantity": 3}])))
+    assert [(x.get("id"), x["quantity"]) for x in r["order"]["order"]["lines"]] == [(None, 3)]
+    r = fast.call("update", w(b.update("F-store", cart_id, items=[b.item("F1", 1, external_product_id=22)])))
+    assert [(x.get("id", {}).get("value"), x["quantity"]) for x in r["order"]["order"]["lines"]] == [
+        (None, 3),
+        ("F1", 1),
+    ]
+    assert r["order"]["order"]["id"] == {"value": "F-store"}
+    assert fast.call("delete", w(b.delete(cart_id))) == {}
