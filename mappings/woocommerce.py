@@ -160,7 +160,8 @@ def clean_text(value: Any) -> str | None:
     """WooCommerce's HTML-ish text (entities, tags) as plain text; None when empty."""
     if value is None:
         return None
-    text = html.unescape(re.sub(r"<[^>]+>", " ", str(value)))
+    text = re.sub(r"<(?:br|/p|/li|/div|/h\d)[^>]*>", " ", str(value), flags=re.IGNORECASE)
+    text = html.unescape(re.sub(r"<[^>]+>", "", text))
     text = re.sub(r"\s+", " ", text).strip()
     return text or None
 
