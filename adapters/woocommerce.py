@@ -236,6 +236,7 @@ class WooCommerceAdapter(Adapter):
         zones_cache = store.option("zones_cache_seconds", DEFAULT_ZONES_CACHE)
         self.zones_cache = zones_cache if isinstance(zones_cache, int) and zones_cache >= 0 else DEFAULT_ZONES_CACHE
         self.prefix = f"woo:{store.app_id}:"
+        self.auth_problem = ""
         self.auth = self._rest_auth()
 
     # --- configuration ----------------------------------------------------------
@@ -248,8 +249,14 @@ class WooCommerceAdapter(Adapter):
             user, secret = self.store.secret("consumer_key"), self.store.secret("consumer_secret")
         register_secret(secret)
         register_secret(self.store.secret("consumer_key"))
+        plain_http = (self.store.base_url or "").lower().startswith("http://")
+        if mode != "application_password" and plain_http:
+            # WooCommerce would refuse it anyway, and the key would have crossed the network in the clear.
+            self.auth_problem = "WooCommerce REST consumer keys are not sent over plain http"
+            return None
         if user and secret:
             return (str(user), secret)
+        self.auth_problem = "the store has no WooCommerce REST credentials configured"
         return None
 
     @classmethod
@@ -349,9 +356,9 @@ class WooCommerceAdapter(Adapter):
         response = self.client.request(
             "GET", self._store_path("cart"), headers={"Cart-Token": cart.token}, ok_statuses=(401, 403)
         )
-        body = self.client.json(response)
         if response.status_code in (401, 403):
-            self._token_refused(body, response.status_code, response)
+            self._token_refused(_json_or_none(response), response.status_code, response)
+        body = self.client.json(response)
         self._same_session(cart, response.headers.get("Cart-Token"))
         if not isinstance(body, dict):
             raise wc.ShapeError("the shop's cart is not a JSON object")
@@ -364,6 +371,11 @@ class WooCommerceAdapter(Adapter):
             raise OrderNotFound("the shop no longer accepts this cart's token")
         if response is not None:
             raise self.client.translate(response)
+        log.error(
+            "WooCommerce refused a cart request for another reason than its token:"
+            " a security plugin or firewall may block the Store API",
+            extra=log_fields(platform="woocommerce", status=status, code=error.code),
+        )
         raise UpstreamUnavailable("the shop refused the request")
 
     def _batch(self, cart: CartRef, subs: list[Sub]) -> list[SubResult]:
@@ -404,7 +416,10 @@ class WooCommerceAdapter(Adapter):
 
     def _rest(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         if self.auth is None:
-            raise UpstreamUnavailable("the store has no WooCommerce REST credentials configured")
+            log.error(
+                "WooCommerce REST call not made", extra=log_fields(platform="woocommerce", reason=self.auth_problem)
+            )
+            raise UpstreamUnavailable(self.auth_problem)
         return self.client.request(method, self._rest_path(path), auth=self.auth, **kwargs)
 
     def _get_order(self, order_id: int) -> dict[str, Any]:
@@ -457,14 +472,7 @@ class WooCommerceAdapter(Adapter):
     # --- the interface ------------------------------------------------------------------
 
     def create(self, order: model.Order) -> model.Order:
-        response = self.client.request("GET", self._store_path("cart"))
-        self.client.json(response)
-        token = response.headers.get("Cart-Token")
-        cart = parse_cart_token(token or "")
-        if cart is None:
-            raise wc.ShapeError("the shop did not hand out a Cart-Token (is the Store API enabled?)")
         record = _new_record(order.id)
-        record["nonce"] = response.headers.get("Nonce")
         items = [
             model.ItemUpdate(
                 item_id=line.id,
@@ -476,7 +484,13 @@ class WooCommerceAdapter(Adapter):
             )
             for line in order.lines
         ]
-        subs = self._item_subs(record, items)
+        subs = self._item_subs(record, items)  # refuses what Fast cannot name before anything is sent
+        response = self.client.request("GET", self._store_path("cart"))
+        self.client.json(response)
+        cart = parse_cart_token(response.headers.get("Cart-Token") or "")
+        if cart is None:
+            raise wc.ShapeError("the shop did not hand out a Cart-Token (is the Store API enabled?)")
+        record["nonce"] = response.headers.get("Nonce")
         customer = self._customer_sub(
             order.bill_to if order.bill_to and order.bill_to.country_iso2 else None,
             next((p.ship_to for p in order.shipment_plans if p.ship_to and p.ship_to.country_iso2), None),
@@ -554,13 +568,18 @@ class WooCommerceAdapter(Adapter):
                 ok_statuses=(401, 403, 404),
             )
             if response.status_code in (401, 403):
-                body = self.client.json(response)
-                if "nonce" in wc.woo_error(body, response.status_code).code:
+                if "nonce" in wc.woo_error(_json_or_none(response), response.status_code).code:
                     return  # the shop no longer knows the token: nothing left to delete
                 raise self.client.translate(response)
             self.state.delete(self._record_key(cart.session))
 
     def shipping_zones(self) -> list[model.ShippingZone]:
+        try:
+            return self._shipping_zones()
+        except (KeyError, TypeError, AttributeError, ValueError):
+            raise wc.ShapeError("the shop's shipping zones are not shaped like WooCommerce's") from None
+
+    def _shipping_zones(self) -> list[model.ShippingZone]:
         cache_key = f"{self.prefix}zones"
         if self.zones_cache:
             cached = self.state.get_json(cache_key)
@@ -1201,6 +1220,13 @@ class WooCommerceAdapter(Adapter):
 
 
 # --- helpers -----------------------------------------------------------------------------
+
+
+def _json_or_none(response: requests.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
 
 
 def _q(snapshot: Mapping[str, Any], key: str | None) -> int:
