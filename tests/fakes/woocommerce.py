@@ -808,6 +808,7 @@ class FakeWooCommerce:
             items_out.append(
                 {
                     "key": item["key"],
+                    "parent_item_key": None,
                     "id": product.id,
                     "type": product.type,
                     "quantity": item["quantity"],
