@@ -149,3 +149,27 @@ def test_clean_text() -> None:
     assert wc.clean_text("You cannot add &quot;Belt&quot; <b>now</b>.") == 'You cannot add "Belt" now.'
     assert wc.clean_text("<p>One.</p><p>Two.</p>") == "One. Two."
     assert wc.clean_text("  ") is None
+
+
+def test_fees_and_order_numbers_ride_in_custom_values_and_stay_contract_valid() -> None:
+    import json
+    from pathlib import Path
+
+    from mappings import fast
+    from tests import openapi
+
+    fixtures = Path(__file__).resolve().parents[1] / "fixtures" / "woocommerce"
+    cart = json.loads((fixtures / "cart.json").read_text())
+    cart["totals"]["total_fees"] = "250"
+    cart["totals"]["total_price"] = "8506"
+    ctx = wc.CartContext(fast_id="F-1", external_id="tok", lines=[], plan_ids={})
+    order = wc.cart_to_order(cart, ctx)
+    assert [(c.key, c.value) for c in order.custom_values] == [("woocommerce_fees", "2.50")]
+    assert order.total_amount == Decimal("85.06")
+    openapi.assert_valid("read", fast.dump_order_response(order, "ENTITY_TYPE_ORDER", "r-1"))
+
+    rest = json.loads((fixtures / "order.json").read_text())
+    rest["number"] = "WC-727"
+    placed = wc.order_to_fast(rest, wc.DEFAULT_STATUS_MAP)
+    assert ("woocommerce_order_number", "WC-727") in [(c.key, c.value) for c in placed.custom_values]
+    openapi.assert_valid("read", fast.dump_order_response(placed, "ENTITY_TYPE_ORDER", None))
