@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mappings import model
+from mappings import fast, model
 from mappings import woocommerce as wc
+from tests import openapi
 
 CENT = Decimal("0.01")
 
@@ -152,12 +155,6 @@ def test_clean_text() -> None:
 
 
 def test_fees_and_order_numbers_ride_in_custom_values_and_stay_contract_valid() -> None:
-    import json
-    from pathlib import Path
-
-    from mappings import fast
-    from tests import openapi
-
     fixtures = Path(__file__).resolve().parents[1] / "fixtures" / "woocommerce"
     cart = json.loads((fixtures / "cart.json").read_text())
     cart["totals"]["total_fees"] = "250"
