@@ -524,3 +524,28 @@ def test_check_config() -> None:
     assert any("may take" in p for p in problems(statuses={"BOOKED": "checkout-draft"}))
     # No secret value ever appears in a problem.
     assert not any(ENV["FAST_STORE_ACME_CONSUMER_KEY"] in p for p in problems(base_url="http://shop.test"))
+
+
+def test_a_line_that_vanished_from_the_cart(adapter: WooCommerceAdapter, rsps: Any) -> None:
+    tok = token()
+    gone = "0123456789abcdef0123456789abcdef"
+    seed_cart(
+        adapter,
+        tok,
+        items={gone: {"q": 1, "id": 61, "v": []}},
+        lines=[{"id": "L1", "key": gone, "qty": 1, "item": 61, "variation": False}],
+    )
+    conflict = fixture("error_invalid_key.json")  # 409 carrying the cart as it is now
+    rsps.post(f"{STORE}/batch", json=batch_answer(tok, (409, conflict)), status=207)
+    # Changing its quantity cannot work: say so.
+    with pytest.raises(UpstreamRejected, match="no longer in the cart"):
+        adapter.update(
+            model.OrderRef("F-1", tok), model.OrderUpdate(items=[model.ItemUpdate(item_id="L1", quantity=3)])
+        )
+    # Removing it is already done: the answer is the cart WooCommerce sent with the conflict.
+    result = adapter.update(model.OrderRef("F-1", tok), model.OrderUpdate(items=[model.ItemUpdate(item_id="L1")]))
+    assert result.statuses == [model.SegmentStatus(model.SEGMENT_LINE_ITEM, True)]
+    assert [line.id for line in result.order.lines] == [None, None]
+    assert result.order.total_amount == Decimal("82.56")
+    sent = json.loads(rsps.calls[-1].request.body)["requests"]
+    assert [(r["path"], r["body"]) for r in sent] == [("/wc/store/v1/cart/remove-item", {"key": gone})]
