@@ -21,6 +21,13 @@ from mappings.model import (
     SEGMENT_ORDER_STATUS,
     SEGMENT_SHIPPING_ADDRESS,
     SEGMENT_SHIPPING_OPTION,
+    STATUS_BOOKED,
+    STATUS_CANCELED,
+    STATUS_COMPLETE,
+    STATUS_FULFILLED,
+    STATUS_HOLD,
+    STATUS_PENDING,
+    STATUS_PENDING_FULFILLMENT,
     ItemUpdate,
     Line,
     Order,
@@ -43,6 +50,18 @@ SEGMENT_ORDER = (
     SEGMENT_CONVERT,
     SEGMENT_ORDER_STATUS,
 )
+
+
+# Which status an order may move to from which (Fast's order lifecycle after conversion).
+TRANSITIONS: dict[str, frozenset[str]] = {
+    STATUS_PENDING: frozenset({STATUS_HOLD, STATUS_BOOKED, STATUS_PENDING_FULFILLMENT, STATUS_CANCELED}),
+    STATUS_HOLD: frozenset({STATUS_BOOKED, STATUS_PENDING_FULFILLMENT, STATUS_CANCELED}),
+    STATUS_BOOKED: frozenset({STATUS_HOLD, STATUS_PENDING_FULFILLMENT, STATUS_CANCELED}),
+    STATUS_PENDING_FULFILLMENT: frozenset({STATUS_FULFILLED, STATUS_COMPLETE, STATUS_CANCELED}),
+    STATUS_FULFILLED: frozenset({STATUS_COMPLETE}),
+    STATUS_COMPLETE: frozenset(),
+    STATUS_CANCELED: frozenset(),
+}
 
 
 def requested_segments(update: OrderUpdate) -> list[str]:

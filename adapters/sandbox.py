@@ -14,7 +14,7 @@ import secrets
 from collections.abc import Callable
 from typing import Any
 
-from adapters.base import Adapter, plan_items, requested_segments
+from adapters.base import TRANSITIONS, Adapter, plan_items, requested_segments
 from adapters.sandbox_catalog import Catalog, Item, load_catalog
 from config import Settings, StoreConfig
 from errors import InvalidRequest, OrderNotFound, UpstreamRejected
@@ -25,22 +25,6 @@ from state import StateStore
 
 CART_TTL = 7 * 24 * 3600
 ORDER_TTL = 90 * 24 * 3600
-
-# Which status an order may move to from which.
-TRANSITIONS: dict[str, set[str]] = {
-    model.STATUS_PENDING: {
-        model.STATUS_HOLD,
-        model.STATUS_BOOKED,
-        model.STATUS_PENDING_FULFILLMENT,
-        model.STATUS_CANCELED,
-    },
-    model.STATUS_HOLD: {model.STATUS_BOOKED, model.STATUS_PENDING_FULFILLMENT, model.STATUS_CANCELED},
-    model.STATUS_BOOKED: {model.STATUS_HOLD, model.STATUS_PENDING_FULFILLMENT, model.STATUS_CANCELED},
-    model.STATUS_PENDING_FULFILLMENT: {model.STATUS_FULFILLED, model.STATUS_COMPLETE, model.STATUS_CANCELED},
-    model.STATUS_FULFILLED: {model.STATUS_COMPLETE},
-    model.STATUS_COMPLETE: set(),
-    model.STATUS_CANCELED: set(),
-}
 
 
 class Refused(Exception):

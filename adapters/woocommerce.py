@@ -40,7 +40,7 @@ from typing import Any
 
 import requests
 
-from adapters.base import Adapter, plan_items, requested_segments
+from adapters.base import TRANSITIONS, Adapter, plan_items, requested_segments
 from adapters.http import UpstreamClient
 from config import Settings, StoreConfig
 from errors import FastError, InvalidRequest, OrderNotFound, UpstreamRejected, UpstreamUnavailable
@@ -56,22 +56,6 @@ CART_RECORD_GRACE = 24 * 3600  # keep a cart's record a day past its token's exp
 ORDER_RECORD_TTL = 90 * 24 * 3600
 CONVERSION_LOOKBACK = 15 * 60  # how far back a lost checkout answer is looked for
 DEFAULT_ZONES_CACHE = 600
-
-# Which status an order may move to from which (Fast's order life cycle).
-TRANSITIONS: dict[str, set[str]] = {
-    model.STATUS_PENDING: {
-        model.STATUS_HOLD,
-        model.STATUS_BOOKED,
-        model.STATUS_PENDING_FULFILLMENT,
-        model.STATUS_CANCELED,
-    },
-    model.STATUS_HOLD: {model.STATUS_BOOKED, model.STATUS_PENDING_FULFILLMENT, model.STATUS_CANCELED},
-    model.STATUS_BOOKED: {model.STATUS_HOLD, model.STATUS_PENDING_FULFILLMENT, model.STATUS_CANCELED},
-    model.STATUS_PENDING_FULFILLMENT: {model.STATUS_FULFILLED, model.STATUS_COMPLETE, model.STATUS_CANCELED},
-    model.STATUS_FULFILLED: {model.STATUS_COMPLETE},
-    model.STATUS_COMPLETE: set(),
-    model.STATUS_CANCELED: set(),
-}
 
 
 class WooClient(UpstreamClient):
