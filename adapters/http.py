@@ -50,7 +50,7 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
         return None
     value = value.strip()
     if value.isdigit():
-        return float(value)
+        return int(value)
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):

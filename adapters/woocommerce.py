@@ -303,7 +303,7 @@ class WooCommerceAdapter(Adapter):
 
     def _save(self, cart: CartRef, record: dict[str, Any]) -> None:
         converted = bool(record.get("order_id"))
-        ttl = float(ORDER_RECORD_TTL) if converted else max(cart.exp - self.clock(), 0) + CART_RECORD_GRACE
+        ttl = ORDER_RECORD_TTL if converted else max(cart.exp - self.clock(), 0) + CART_RECORD_GRACE
         self.state.set_json(self._record_key(cart.session), record, ttl)
 
     def _resolve(self, external_id: str | None) -> tuple[CartRef | None, int | None]:
