@@ -36,6 +36,14 @@ SANDBOX = Product(
     option="us_express",
 )
 
+# tests/fakes/woocommerce.py's standard shop: a hoodie variation, a belt, New York's Express rate.
+WOOCOMMERCE = Product(
+    first={"external_product_id": "13", "external_variant_id": "14"},
+    second={"external_product_id": "22"},
+    coupon="SAVE10",
+    option="flat_rate:11",
+)
+
 
 @dataclass
 class Call:
@@ -89,7 +97,14 @@ def checkout(app_id: str, product: Product) -> Iterator[Call]:
         update(shipments=[{"ship_to": NY, "line_refs": [{"id": {"value": first_line}, "quantity": 1}]}]),
     )
     if product.option:
-        yield Call("update", "shipping_option", update(shipping_option={"external_option_id": product.option}))
+        option = product.option
+
+        def choose(seen: dict[str, Any]) -> dict[str, Any]:
+            # plan_id and option_id carry the external ids this server gave them (Fast's facts).
+            choice = {"plan_id": {"value": seen.get("plan_id", "")}, "option_id": {"value": option}}
+            return update(shipping_option={**choice, "external_option_id": option})(seen)
+
+        yield Call("update", "shipping_option", choose)
     yield Call(
         "update", "add_item", update(items=[{"item_id": {"value": second_line}, "quantity": 1, **product.second}])
     )
@@ -97,7 +112,5 @@ def checkout(app_id: str, product: Product) -> Iterator[Call]:
     yield Call(
         "update", "convert", update(convert_cart_to_order=True, convert_mode="CART_TO_ORDER_CONVERT_UPDATE_AND_CONVERT")
     )
-    yield Call("update", "booked", update(status="ORDER_STATUS_BOOKED", convert_cart_to_order=True))
-    yield Call(
-        "update", "pending_fulfillment", update(status="ORDER_STATUS_PENDING_FULFILLMENT", convert_cart_to_order=True)
-    )
+    yield Call("update", "booked", update(status="ORDER_STATUS_BOOKED"))
+    yield Call("update", "pending_fulfillment", update(status="ORDER_STATUS_PENDING_FULFILLMENT"))

@@ -1,13 +1,22 @@
 """Benchmark: full Fast checkouts through gunicorn (production config) in front of a fake shop.
 
-    python -m bench.run --platform sandbox --delay-ms 0 --concurrency 16 --checkouts 1000
+    python -m bench.run --platform woocommerce --delay-ms 0 --concurrency 16 --checkouts 1000 \\
+        --latency-checkouts 100 --out bench/results/woocommerce-0ms.json
 
 It starts the service with ``gunicorn.conf.py`` on a free local port (and, for
-a platform adapter, a fake upstream that answers like the shop after a
-configurable delay), drives checkouts from several threads, and reports per
-operation: latency percentiles, calls/s, errors, upstream round trips per Fast
-call, the proxy's added latency (the same upstream requests are also sent
-straight to the fake shop in the same run), and worker memory.
+a platform adapter, the fake shop of tests/fakes/ as a real HTTP server in its
+own process, answering after ``--delay-ms``), then runs two phases of full
+checkouts over keep-alive connections:
+
+* latency: one checkout at a time (``--latency-checkouts``), so the numbers are
+  the proxy's own time, not queueing;
+* load: ``--concurrency`` checkouts at a time (``--checkouts``), for calls/s and
+  latency under load; worker memory is sampled after every thousand calls.
+
+After each phase the shop's request log (every upstream request, tagged with
+the X-Request-ID of the Fast call that made it) is replayed straight to the
+shop in the same run, so each Fast call's added latency is its own latency
+minus the time its upstream requests take without the proxy.
 """
 
 from __future__ import annotations
@@ -36,6 +45,10 @@ from bench import targets
 from bench.checkout import checkout
 
 ROOT = Path(__file__).resolve().parents[1]
+MEMORY_EVERY = 1000  # calls between two samples of the workers' RSS
+# RSS moves by a few hundred kB with allocator noise; more than this between the
+# 2nd and the 10th thousand calls is growth.
+GROWTH_TOLERANCE_MB = 1.0
 
 
 @dataclass
@@ -46,8 +59,27 @@ class Sample:
     request_id: str
 
 
+class Meter:
+    """Counts the Fast calls the service has answered; samples its workers' RSS every thousand."""
+
+    def __init__(self, master: int) -> None:
+        self.master = master
+        self.count = 0
+        self.marks: dict[str, dict[str, float]] = {}
+        self.lock = threading.Lock()
+
+    def tick(self) -> None:
+        with self.lock:
+            self.count += 1
+            if self.count % MEMORY_EVERY == 0:
+                self.marks[str(self.count)] = {
+                    str(pid): round(memory_kb(pid, "VmRSS") / 1024, 1) for pid in worker_pids(self.master)
+                }
+
+
 @dataclass
 class Run:
+    meter: Meter | None = None
     samples: list[Sample] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     failures: list[str] = field(default_factory=list)
@@ -55,6 +87,8 @@ class Run:
     def add(self, sample: Sample) -> None:
         with self.lock:
             self.samples.append(sample)
+        if self.meter is not None:
+            self.meter.tick()
 
 
 def free_port() -> int:
@@ -63,9 +97,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_until_up(url: str, timeout: float = 30.0) -> None:
+def wait_until_up(url: str, process: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
     give_up = time.monotonic() + timeout
-    while time.monotonic() < give_up:
+    while time.monotonic() < give_up and process.poll() is None:
         try:
             if requests.get(url, timeout=1).status_code == 200:
                 return
@@ -81,10 +115,13 @@ def start_service(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
         cwd=ROOT,
         env={**env, "PORT": str(port)},
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
         start_new_session=True,
     )
-    wait_until_up(f"http://127.0.0.1:{port}/healthz")
+    try:
+        wait_until_up(f"http://127.0.0.1:{port}/readyz", process)
+    except RuntimeError:
+        stop(process)
+        raise
     return process
 
 
@@ -95,6 +132,7 @@ def stop(process: subprocess.Popen[bytes]) -> None:
             process.wait(timeout=15)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
 
 
 def worker_pids(master: int) -> list[int]:
@@ -107,35 +145,37 @@ def worker_pids(master: int) -> list[int]:
                 continue
             if int(fields[1]) == master:
                 pids.append(int(entry.name))
-    return pids
+    return sorted(pids)
 
 
 def memory_kb(pid: int, key: str) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(key + ":"):
-            return int(line.split()[1])
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+    except OSError:
+        pass
     return 0
 
 
 def drive(
-    base: str, app_id: str, target: targets.Target, checkouts: int, concurrency: int, run: Run, headers: dict[str, str]
+    base: str, target: targets.Target, checkouts: int, concurrency: int, run: Run, headers: dict[str, str]
 ) -> float:
     """Run ``checkouts`` full checkouts over ``concurrency`` threads; returns the wall time."""
     remaining = iter(range(checkouts))
     take = threading.Lock()
-
     host, port = base.removeprefix("http://").split(":")
 
     def worker(n: int) -> None:
         # http.client keeps the driver's own CPU cost low: it shares the machine with the service.
-        connection = http.client.HTTPConnection(host, int(port), timeout=30)
+        connection = http.client.HTTPConnection(host, int(port), timeout=60)
         while True:
             with take:
                 if next(remaining, None) is None:
                     connection.close()
                     return
             seen: dict[str, Any] = {}
-            for call in checkout(app_id, target.product):
+            for call in checkout(target.app_id, target.product):
                 request_id = f"bench-{n}-{time.monotonic_ns()}"
                 payload = json.dumps(call.body(seen)).encode()
                 started = time.perf_counter()
@@ -152,7 +192,7 @@ def drive(
                 except (OSError, http.client.HTTPException) as exc:
                     run.failures.append(f"{call.label}: {type(exc).__name__}")
                     connection.close()
-                    connection = http.client.HTTPConnection(host, int(port), timeout=30)
+                    connection = http.client.HTTPConnection(host, int(port), timeout=60)
                     status, text = 0, b""
                 ms = (time.perf_counter() - started) * 1000
                 run.add(Sample(call.label, ms, status, request_id))
@@ -163,6 +203,9 @@ def drive(
                 order = (json.loads(text).get("order") or {}).get("order") or {}
                 if order.get("external_id"):
                     seen["external_id"] = order["external_id"]
+                plans = order.get("shipment_plans") or []
+                if plans and plans[0].get("external_id"):
+                    seen["plan_id"] = plans[0]["external_id"]
 
     threads = [threading.Thread(target=worker, args=(n,)) for n in range(concurrency)]
     started = time.perf_counter()
@@ -182,81 +225,108 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
 
 
-def summarise(run: Run, wall: float, upstream: targets.UpstreamLog | None) -> dict[str, Any]:
+def distribution(values: list[float], prefix: str = "") -> dict[str, float]:
+    """The percentiles reported (p50/p95/p99) and those the box plots need (p5/p25/p75)."""
+    return {f"{prefix}p{p}_ms": round(percentile(values, p), 2) for p in (5, 25, 50, 75, 95, 99)}
+
+
+def stats(samples: list[Sample], wall: float, replay: targets.Replay | None) -> dict[str, Any]:
+    ok = [s for s in samples if s.status == 200]
+    out: dict[str, Any] = {
+        "calls": len(samples),
+        "errors": len(samples) - len(ok),
+        "calls_per_s": round(len(samples) / wall, 1) if wall else 0.0,
+        **distribution([s.ms for s in ok]),
+    }
+    if replay is not None:
+        direct = [replay.direct_ms.get(s.request_id, 0.0) for s in ok]
+        added = [s.ms - d for s, d in zip(ok, direct, strict=True)]
+        ratios = [s.ms / d for s, d in zip(ok, direct, strict=True) if d > 0]
+        trips = [replay.trips.get(s.request_id, 0) for s in ok]
+        out.update(distribution(direct, "upstream_"))
+        out.update(distribution(added, "added_"))
+        out["ratio_p50"] = round(percentile(ratios, 50), 3) if ratios else None
+        out["upstream_round_trips_max"] = max(trips, default=0)
+        out["upstream_round_trips_mean"] = round(statistics.fmean(trips), 2) if trips else 0.0
+    return out
+
+
+def summarise(run: Run, wall: float, replay: targets.Replay | None) -> dict[str, Any]:
     by_label: dict[str, list[Sample]] = defaultdict(list)
     for sample in run.samples:
         by_label[sample.label].append(sample)
-    direct = upstream.direct_ms_by_request() if upstream else {}
-    trips = upstream.trips_by_request() if upstream else {}
-    operations = {}
-    for label, samples in by_label.items():
-        ok = [s for s in samples if s.status == 200]
-        latencies = [s.ms for s in ok]
-        added = [s.ms - direct.get(s.request_id, 0.0) for s in ok]
-        round_trips = [trips.get(s.request_id, 0) for s in ok]
-        operations[label] = {
-            "calls": len(samples),
-            "errors": len(samples) - len(ok),
-            "p50_ms": round(percentile(latencies, 50), 2),
-            "p95_ms": round(percentile(latencies, 95), 2),
-            "p99_ms": round(percentile(latencies, 99), 2),
-            "added_p50_ms": round(percentile(added, 50), 2),
-            "added_p99_ms": round(percentile(added, 99), 2),
-            "upstream_p50_ms": round(percentile([direct.get(s.request_id, 0.0) for s in ok], 50), 2),
-            "upstream_round_trips_max": max(round_trips, default=0),
-            "upstream_round_trips_mean": round(statistics.fmean(round_trips), 2) if round_trips else 0,
+    result = {"wall_s": round(wall, 2), **stats(run.samples, wall, replay)}
+    result["operations"] = {label: stats(samples, wall, replay) for label, samples in by_label.items()}
+    if replay is not None:
+        result["replay"] = {
+            "requests": replay.requests,
+            "status_mismatches": replay.mismatches,
+            "wall_s": replay.wall_s,
         }
-    ok = [s for s in run.samples if s.status == 200]
-    added_all = [s.ms - direct.get(s.request_id, 0.0) for s in ok]
-    return {
-        "calls": len(run.samples),
-        "errors": len(run.samples) - len(ok),
-        "wall_s": round(wall, 2),
-        "calls_per_s": round(len(run.samples) / wall, 1) if wall else 0,
-        "p50_ms": round(percentile([s.ms for s in ok], 50), 2),
-        "p95_ms": round(percentile([s.ms for s in ok], 95), 2),
-        "p99_ms": round(percentile([s.ms for s in ok], 99), 2),
-        "added_p50_ms": round(percentile(added_all, 50), 2),
-        "added_p99_ms": round(percentile(added_all, 99), 2),
-        "operations": operations,
-        "failures": run.failures[:20],
-    }
+    result["failures"] = run.failures[:20]
+    return result
+
+
+def phase(
+    base: str,
+    target: targets.Target,
+    upstream: targets.FakeShopProcess | None,
+    checkouts: int,
+    concurrency: int,
+    meter: Meter,
+    headers: dict[str, str],
+) -> dict[str, Any]:
+    if upstream is not None:
+        upstream.reset()
+    run = Run(meter)
+    wall = drive(base, target, checkouts, concurrency, run, headers)
+    replay = None
+    if upstream is not None:
+        upstream.replay_directly()
+        replay = upstream.last_replay()
+    return {"concurrency": concurrency, "checkouts": checkouts, **summarise(run, wall, replay)}
 
 
 def bench(args: argparse.Namespace) -> dict[str, Any]:
     target = targets.get(args.platform)
     workdir = Path(tempfile.mkdtemp(prefix="fast-bench-"))
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("FAST_", "REDIS_URL"))}
-    env.update(FAST_STATE_PATH=str(workdir / "state.sqlite3"), LOG_LEVEL="WARNING", WEB_CONCURRENCY=str(args.workers))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("FAST_", "REDIS_URL", "GUNICORN_"))}
+    env.update(
+        FAST_STATE_PATH=str(workdir / "state.sqlite3"),
+        LOG_LEVEL="WARNING",
+        WEB_CONCURRENCY=str(args.workers),
+        # Recycling workers is production's guard against leaks; off here, so a leak shows.
+        GUNICORN_MAX_REQUESTS="0",
+    )
+    if args.threads:
+        env["GUNICORN_THREADS"] = str(args.threads)
     env.update(target.service_env(workdir))
-    upstream = target.start_upstream(args.delay_ms, workdir) if target.has_upstream else None
-    if upstream is not None:
+    upstream = None
+    if target.has_upstream:
+        threads = max(64, 2 * args.concurrency)
+        upstream = target.start_upstream(args.delay_ms, workdir, free_port(), threads)
         env.update(upstream.service_env())
     port = free_port()
-    service = start_service(env, port)
+    try:
+        service = start_service(env, port)
+    except BaseException:
+        if upstream is not None:
+            upstream.stop()
+        raise
     base = f"http://127.0.0.1:{port}"
     headers = target.auth_headers()
+    result: dict[str, Any] = {}
     try:
-        run = Run()
-        drive(base, target.app_id, target, args.warmup, min(args.concurrency, 4), Run(), headers)
-        if upstream is not None:
-            upstream.reset()
-        master = service.pid
-        workers = worker_pids(master)
-        wall = drive(base, target.app_id, target, args.checkouts, args.concurrency, run, headers)
-        rss_mid = {pid: memory_kb(pid, "VmRSS") for pid in workers}
-        if upstream is not None:
-            upstream.replay_directly()
-        result = summarise(run, wall, upstream)
-        result["memory"] = {
-            "workers": len(workers),
-            "rss_mb_after_run": {str(pid): round(kb / 1024, 1) for pid, kb in rss_mid.items()},
-            "peak_rss_mb": {
-                str(pid): round(memory_kb(pid, "VmHWM") / 1024, 1) for pid in workers if Path(f"/proc/{pid}").exists()
-            },
-        }
-        if args.memory_calls:
-            result["memory"]["growth"] = memory_growth(base, target, headers, workers, args.memory_calls)
+        meter = Meter(service.pid)
+        drive(base, target, args.warmup, min(args.concurrency, 4), Run(meter), headers)
+        phases: dict[str, Any] = {}
+        if args.latency_checkouts:
+            phases["latency"] = phase(base, target, upstream, args.latency_checkouts, 1, meter, headers)
+        if args.checkouts:
+            phases["load"] = phase(base, target, upstream, args.checkouts, args.concurrency, meter, headers)
+        result["phases"] = phases
+        workers = worker_pids(service.pid)
+        result["memory"] = memory_report(meter, workers)
     finally:
         stop(service)
         if upstream is not None:
@@ -266,64 +336,117 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
         "upstream_delay_ms": args.delay_ms if target.has_upstream else None,
         "concurrency": args.concurrency,
         "checkouts": args.checkouts,
+        "latency_checkouts": args.latency_checkouts,
         "gunicorn_workers": args.workers,
+        "gunicorn_threads": args.threads or "gunicorn.conf.py default",
         "machine": f"{platform_module.machine()}, {os.cpu_count()} cores, Python {platform_module.python_version()}",
+        "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
     }
+    result["targets"] = evaluate(result)
     return result
 
 
-def memory_growth(
-    base: str, target: targets.Target, headers: dict[str, str], workers: list[int], calls: int
-) -> dict[str, Any]:
-    """RSS per worker after each thousand calls: it must stop growing after the first thousand."""
-    per_checkout = len(list(checkout(target.app_id, target.product)))
-    marks: dict[str, dict[str, float]] = {}
-    done = 0
-    while done < calls:
-        wall_run = Run()
-        drive(base, target.app_id, target, max(1, 1000 // per_checkout), 8, wall_run, headers)
-        done += len(wall_run.samples)
-        marks[str(done)] = {str(pid): round(memory_kb(pid, "VmRSS") / 1024, 1) for pid in workers}
-    return marks
+def memory_report(meter: Meter, workers: list[int]) -> dict[str, Any]:
+    marks = meter.marks
+    report: dict[str, Any] = {
+        "workers": len(workers),
+        "calls_served": meter.count,
+        "peak_rss_mb": {str(pid): round(memory_kb(pid, "VmHWM") / 1024, 1) for pid in workers},
+        "rss_mb_after_run": {str(pid): round(memory_kb(pid, "VmRSS") / 1024, 1) for pid in workers},
+        "rss_mb_by_calls": marks,
+    }
+    late = [int(k) for k in marks if int(k) >= 10 * MEMORY_EVERY]
+    if str(2 * MEMORY_EVERY) in marks and late:
+        first, last = marks[str(2 * MEMORY_EVERY)], marks[str(min(late))]
+        report["growth_mb_2k_to_10k"] = {pid: round(last[pid] - first[pid], 1) for pid in last if pid in first}
+        report["rss_mb_at_10k"] = last
+    return report
+
+
+def evaluate(result: dict[str, Any]) -> dict[str, Any]:
+    """The issue's targets, judged on this run's numbers (None: this run does not measure it)."""
+    phases, memory = result["phases"], result["memory"]
+    delay = result["setup"]["upstream_delay_ms"] or 0
+    checks: dict[str, Any] = {}
+    latency, load = phases.get("latency"), phases.get("load")
+    if latency and delay == 0:
+        p50, p99 = latency.get("added_p50_ms", latency["p50_ms"]), latency.get("added_p99_ms", latency["p99_ms"])
+        checks["added_latency_p50_under_3ms"] = {"value": p50, "met": p50 < 3}
+        checks["added_latency_p99_under_15ms"] = {"value": p99, "met": p99 < 15}
+    if load and "upstream_round_trips_max" in load:
+        trips = {label: op["upstream_round_trips_max"] for label, op in load["operations"].items()}
+        worst = max(n for label, n in trips.items() if label not in ("create", "read", "delete"))
+        checks["round_trips_per_update_at_most_2"] = {"value": worst, "by_operation": trips, "met": worst <= 2}
+    if load and delay == 0:
+        rate = load["calls_per_s"]
+        checks["throughput_at_least_400_calls_per_s"] = {"value": rate, "met": rate >= 400}
+    if load and delay > 0:
+        over = {
+            label: round(op["p95_ms"] - op.get("upstream_p95_ms", 0.0), 2) for label, op in load["operations"].items()
+        }
+        worst = max(over.values(), default=0.0)
+        checks["p95_within_upstream_plus_20ms"] = {"value": worst, "by_operation": over, "met": worst < 20}
+    errors = sum(ph["errors"] for ph in phases.values())
+    checks["no_errors"] = {"value": errors, "met": errors == 0}
+    if "rss_mb_at_10k" in memory:
+        biggest = max(memory["rss_mb_at_10k"].values())
+        growth = max(memory["growth_mb_2k_to_10k"].values())
+        checks["rss_under_80mb_after_10k_calls"] = {"value": biggest, "met": biggest < 80}
+        checks["no_growth_2k_to_10k"] = {"value": growth, "met": growth <= GROWTH_TOLERANCE_MB}
+    return checks
 
 
 def table(result: dict[str, Any]) -> str:
-    lines = [
-        f"{result['setup']['platform']}: upstream delay {result['setup']['upstream_delay_ms']} ms, "
-        f"{result['setup']['concurrency']} concurrent checkouts, {result['calls']} calls, "
-        f"{result['calls_per_s']} calls/s, {result['errors']} errors",
-        f"{'operation':<20} {'p50':>7} {'p95':>7} {'p99':>7} {'added p50':>10} {'added p99':>10}"
-        f" {'trips':>6} {'errors':>6}",
-    ]
-    for label, op in result["operations"].items():
+    setup = result["setup"]
+    delay = "no upstream" if setup["upstream_delay_ms"] is None else f"upstream delay {setup['upstream_delay_ms']:g} ms"
+    lines = [f"== {setup['platform']}, {delay}"]
+    for name, ph in result["phases"].items():
         lines.append(
-            f"{label:<20} {op['p50_ms']:>7} {op['p95_ms']:>7} {op['p99_ms']:>7} {op['added_p50_ms']:>10}"
-            f" {op['added_p99_ms']:>10} {op['upstream_round_trips_max']:>6} {op['errors']:>6}"
+            f"-- {name}: {ph['concurrency']} concurrent checkouts, {ph['calls']} calls, {ph['calls_per_s']} calls/s,"
+            f" {ph['errors']} errors"
         )
-    lines.append(
-        f"{'all':<20} {result['p50_ms']:>7} {result['p95_ms']:>7} {result['p99_ms']:>7}"
-        f" {result['added_p50_ms']:>10} {result['added_p99_ms']:>10}"
-    )
+        lines.append(
+            f"{'operation':<20} {'p50':>7} {'p95':>7} {'p99':>7} {'shop p50':>9} {'added p50':>10} {'added p99':>10}"
+            f" {'trips':>9} {'errors':>6}"
+        )
+        for label, op in [*ph["operations"].items(), ("all", ph)]:
+            trips = f"{op.get('upstream_round_trips_mean', 0):.1f}/{op.get('upstream_round_trips_max', 0)}"
+            lines.append(
+                f"{label:<20} {op['p50_ms']:>7} {op['p95_ms']:>7} {op['p99_ms']:>7}"
+                f" {op.get('upstream_p50_ms', 0.0):>9} {op.get('added_p50_ms', op['p50_ms']):>10}"
+                f" {op.get('added_p99_ms', op['p99_ms']):>10} {trips:>9} {op['errors']:>6}"
+            )
+    memory = result["memory"]
+    lines.append(f"-- memory: peak RSS per worker {memory['peak_rss_mb']} MB after {memory['calls_served']} calls")
+    if "growth_mb_2k_to_10k" in memory:
+        lines.append(f"   RSS growth from 2,000 to 10,000 calls: {memory['growth_mb_2k_to_10k']} MB")
+    for name, check in result["targets"].items():
+        lines.append(f"   target {name}: {check['value']} {'met' if check['met'] else 'NOT MET'}")
     return "\n".join(lines)
 
 
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--platform", default="sandbox", choices=targets.names())
+    p.add_argument("--delay-ms", type=float, default=0.0, help="the fake shop's delay per request")
+    p.add_argument("--concurrency", type=int, default=16, help="checkouts running at once in the load phase")
+    p.add_argument("--checkouts", type=int, default=300, help="checkouts in the load phase (0: no load phase)")
+    p.add_argument("--latency-checkouts", type=int, default=0, help="checkouts one at a time (0: no latency phase)")
+    p.add_argument("--warmup", type=int, default=20)
+    p.add_argument("--workers", type=int, default=2, help="gunicorn workers (WEB_CONCURRENCY)")
+    p.add_argument("--threads", type=int, default=0, help="threads per worker (default: gunicorn.conf.py's)")
+    p.add_argument("--out", type=Path, help="write the JSON result here")
+    return p
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--platform", default="sandbox", choices=targets.names())
-    parser.add_argument("--delay-ms", type=float, default=0.0, help="the fake shop's delay per request")
-    parser.add_argument("--concurrency", type=int, default=16, help="checkouts running at once")
-    parser.add_argument("--checkouts", type=int, default=300)
-    parser.add_argument("--warmup", type=int, default=20)
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (WEB_CONCURRENCY)")
-    parser.add_argument("--memory-calls", type=int, default=0, help="also measure RSS growth over this many calls")
-    parser.add_argument("--out", type=Path, help="write the JSON result here")
-    args = parser.parse_args(argv)
+    args = parser().parse_args(argv)
     result = bench(args)
-    print(table(result))
+    print(table(result), flush=True)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(result, indent=2) + "\n")
-    return 0 if result["errors"] == 0 else 1
+    return 0 if result["targets"]["no_errors"]["met"] else 1
 
 
 if __name__ == "__main__":
