@@ -109,14 +109,17 @@ def wait_until_up(url: str, process: subprocess.Popen[bytes], timeout: float = 3
     raise RuntimeError(f"{url} did not come up within {timeout} s")
 
 
-def start_service(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "app:app"],
-        cwd=ROOT,
-        env={**env, "PORT": str(port)},
-        stdout=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+def start_service(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
+    """gunicorn with the production config; its JSON log lines (one per Fast call) go to ``log``."""
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "app:app"],
+            cwd=ROOT,
+            env={**env, "PORT": str(port)},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
         wait_until_up(f"http://127.0.0.1:{port}/readyz", process)
     except RuntimeError:
@@ -146,6 +149,18 @@ def worker_pids(master: int) -> list[int]:
             if int(fields[1]) == master:
                 pids.append(int(entry.name))
     return sorted(pids)
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time these processes have used."""
+    ticks = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def memory_kb(pid: int, key: str) -> int:
@@ -279,12 +294,21 @@ def phase(
     if upstream is not None:
         upstream.reset()
     run = Run(meter)
+    processes = {"service": worker_pids(meter.master), "driver": [os.getpid()]}
+    if upstream is not None:
+        processes["shop"] = [upstream.process.pid, *worker_pids(upstream.process.pid)]
+    cpu_before = {name: cpu_seconds(pids) for name, pids in processes.items()}
     wall = drive(base, target, checkouts, concurrency, run, headers)
+    # CPU per Fast call: what bounds calls/s on a machine the three processes share.
+    cpu = {
+        f"{name}_cpu_ms_per_call": round((cpu_seconds(pids) - cpu_before[name]) * 1000 / max(1, len(run.samples)), 2)
+        for name, pids in processes.items()
+    }
     replay = None
     if upstream is not None:
         upstream.replay_directly()
         replay = upstream.last_replay()
-    return {"concurrency": concurrency, "checkouts": checkouts, **summarise(run, wall, replay)}
+    return {"concurrency": concurrency, "checkouts": checkouts, **cpu, **summarise(run, wall, replay)}
 
 
 def bench(args: argparse.Namespace) -> dict[str, Any]:
@@ -293,7 +317,7 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("FAST_", "REDIS_URL", "GUNICORN_"))}
     env.update(
         FAST_STATE_PATH=str(workdir / "state.sqlite3"),
-        LOG_LEVEL="WARNING",
+        LOG_LEVEL="INFO",  # production's: one JSON line per Fast call
         WEB_CONCURRENCY=str(args.workers),
         # Recycling workers is production's guard against leaks; off here, so a leak shows.
         GUNICORN_MAX_REQUESTS="0",
@@ -308,7 +332,7 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
         env.update(upstream.service_env())
     port = free_port()
     try:
-        service = start_service(env, port)
+        service = start_service(env, port, workdir / "service.log")
     except BaseException:
         if upstream is not None:
             upstream.stop()
@@ -403,7 +427,9 @@ def table(result: dict[str, Any]) -> str:
     for name, ph in result["phases"].items():
         lines.append(
             f"-- {name}: {ph['concurrency']} concurrent checkouts, {ph['calls']} calls, {ph['calls_per_s']} calls/s,"
-            f" {ph['errors']} errors"
+            f" {ph['errors']} errors; CPU ms per call: service {ph['service_cpu_ms_per_call']},"
+            f" driver {ph['driver_cpu_ms_per_call']}"
+            + (f", shop {ph['shop_cpu_ms_per_call']}" if "shop_cpu_ms_per_call" in ph else "")
         )
         lines.append(
             f"{'operation':<20} {'p50':>7} {'p95':>7} {'p99':>7} {'shop p50':>9} {'added p50':>10} {'added p99':>10}"

@@ -45,7 +45,9 @@ class FakeShopProcess:
             "BENCH_UPSTREAM_DELAY_MS": str(delay_ms),
             "BENCH_UPSTREAM_BASE_URL": self.base_url,
         }
-        command = [sys.executable, "-m", "gunicorn", "-w", "1", "-k", "gthread", "--threads", str(threads)]
+        # Not the service's gunicorn.conf.py (its worker recycling would lose the shop's state).
+        command = [sys.executable, "-m", "gunicorn", "-c", "python:bench.upstream", "-w", "1", "-k", "gthread"]
+        command += ["--threads", str(threads), "--max-requests", "0"]
         command += ["-b", f"127.0.0.1:{port}", "--log-level", "warning", "--keep-alive", "30"]
         self.process = subprocess.Popen(
             [*command, "bench.upstream:from_env()"],
