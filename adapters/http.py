@@ -8,6 +8,7 @@ live here only. Nothing else in the project calls ``requests``.
 from __future__ import annotations
 
 import email.utils
+import functools
 import logging
 import random
 import time
@@ -17,6 +18,8 @@ from typing import Any
 import requests
 import tenacity
 from requests.adapters import HTTPAdapter
+from requests.hooks import default_hooks
+from requests.structures import CaseInsensitiveDict
 
 import deadline
 from errors import FastError, UpstreamRejected, UpstreamUnavailable
@@ -156,6 +159,7 @@ class UpstreamClient:
         request_id = request_id_var.get()
         if request_id:
             headers.setdefault("X-Request-ID", request_id)
+        prepared = self._prepare(method, url, headers, kwargs) if kwargs.keys() <= _LEAN_KWARGS else None
 
         def attempt() -> requests.Response:
             left = deadline.remaining() - DEADLINE_MARGIN
@@ -165,7 +169,10 @@ class UpstreamClient:
             self.calls += 1
             started = time.monotonic()
             try:
-                response = self.session.request(method, url, headers=headers, timeout=timeout, **kwargs)
+                if prepared is not None:
+                    response = self.session.send(prepared, timeout=timeout, proxies=dict(self.session.proxies))
+                else:
+                    response = self.session.request(method, url, headers=headers, timeout=timeout, **kwargs)
             except requests.ConnectTimeout as exc:
                 raise Transient("connect timeout", sent=False) from exc
             except requests.ConnectionError as exc:
@@ -220,6 +227,35 @@ class UpstreamClient:
             raise self.translate(response)
         return response
 
+    def _prepare(
+        self, method: str, url: str, headers: dict[str, Any], kwargs: dict[str, Any]
+    ) -> requests.PreparedRequest:
+        """What ``Session.prepare_request`` makes of these arguments, without its generic merging.
+
+        ``Session.request`` spent more CPU merging settings, cookie jars and hooks
+        this client never uses than urllib3 spent on the request itself. Each
+        step below is requests' own (URL encoding, header validation, body,
+        auth); the session's headers and auth are merged the way
+        ``merge_setting`` does (a None value drops the header). Prepared once,
+        the request is resent as is on a retry.
+        """
+        prepared = requests.PreparedRequest()
+        prepared.method = method.upper()
+        params = kwargs.get("params")
+        if params:
+            prepared.prepare_url(url, params)
+        else:
+            prepared.url = _prepared_url(url)
+        merged = CaseInsensitiveDict(self.session.headers)
+        merged.update(headers)
+        prepared.prepare_headers({k: v for k, v in merged.items() if v is not None})
+        prepared._cookies = self.session.cookies  # type: ignore[attr-defined]  # the jar that keeps nothing
+        prepared.prepare_body(kwargs.get("data") or {}, None, kwargs.get("json"))
+        auth = kwargs.get("auth")
+        prepared.prepare_auth(auth if auth is not None else self.session.auth, url)
+        prepared.hooks = default_hooks()
+        return prepared
+
     def json(self, response: requests.Response) -> Any:
         """The answer's JSON body, or 503 when the shop answered something else."""
         try:
@@ -230,6 +266,18 @@ class UpstreamClient:
                 extra=log_fields(platform=self.platform, status=response.status_code),
             )
             raise UpstreamUnavailable("the shop answered something that is not JSON") from None
+
+
+# The arguments ``_prepare`` handles; anything else goes through ``Session.request``.
+_LEAN_KWARGS = frozenset({"json", "params", "data", "auth"})
+
+
+@functools.lru_cache(maxsize=1024)
+def _prepared_url(url: str) -> str:
+    """requests' encoding of a URL without query parameters (cached: a store asks for few distinct URLs)."""
+    prepared = requests.PreparedRequest()
+    prepared.prepare_url(url, None)
+    return prepared.url or url
 
 
 def _path_only(path: str) -> str:
