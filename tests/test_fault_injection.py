@@ -130,7 +130,7 @@ def test_a_fault_at_every_upstream_call_leaves_one_correct_order(
         shop.fail(body_match=lambda body, at=at, counter=counter: next(counter) == at, **FAULTS[fault])
         path = tmp_path / f"{at}.sqlite3"
         try:
-            order, answers = run_checkout(Settings(state_path=str(path)), SQLiteState(str(path)), shop)
+            order, _ = run_checkout(Settings(state_path=str(path)), SQLiteState(str(path)), shop)
         except AssertionError as exc:
             failures.append(f"request {at}: {exc}")
             continue
