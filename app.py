@@ -16,6 +16,7 @@ from flask import Flask, Response, current_app, g, request
 from werkzeug.exceptions import HTTPException
 
 import deadline
+import fast_auth
 import logs
 from config import ConfigError, Settings, StoreConfig, load_stores
 from errors import FastError, InvalidRequest, rpc_status
@@ -116,26 +117,21 @@ def _json_response(payload: Any, status: int = 200) -> Response:
 
 def _fast_view(operation: str) -> Any:
     def view() -> Response:
+        settings: Settings = current_app.extensions["fast.settings"]
+        # Who is calling, before a byte of the body is read; the call is routed by the token's app only.
+        app_id = fast_auth.verify_call(
+            request.headers, request.remote_addr, settings, current_app.extensions["fast.stores"]
+        )
+        g.app_id = app_id
         raw = request.get_data(cache=False)
         data = fast.load_request(operation, fast.decode_json(raw))
-        app_id = _app_id(data)
-        g.app_id = app_id
-        settings: Settings = current_app.extensions["fast.settings"]
+        fast_auth.check_body_app_id(app_id, data.get("app_id"))
         with deadline.budget(settings.call_deadline):
             payload = _HANDLERS[operation](app_id, data)
         return _json_response(payload)
 
     view.__name__ = f"fast_{operation}"
     return view
-
-
-def _app_id(data: dict[str, Any]) -> str | None:
-    app_id = data.get("app_id")
-    if app_id:
-        return app_id
-    stores = current_app.extensions["fast.stores"]
-    # A one-store deployment may be called without app_id (Fast's own examples omit it).
-    return next(iter(stores)) if len(stores) == 1 else None
 
 
 def _create(app_id: str | None, data: dict[str, Any]) -> dict[str, Any]:
