@@ -217,7 +217,9 @@ def fast_keys(settings: Settings) -> FastKeys:
         with _clients_lock:
             client = _clients.get(url)
             if client is None:
-                client = _clients[url] = FastKeys(url, lifespan=settings.fast_jwks_cache_seconds)
+                client = _clients[url] = FastKeys(
+                    url, lifespan=settings.fast_jwks_cache_seconds, cooldown=REFETCH_COOLDOWN
+                )
     return client
 
 

@@ -87,6 +87,7 @@ MAX_TEXT_LENGTH = 4096
 MAX_QUANTITY = 1_000_000
 MAX_LIST_LENGTH = 500
 MAX_JSON_DEPTH = 32
+MAX_AMOUNT_DECIMALS = 12
 
 
 # --- fields -----------------------------------------------------------------
@@ -145,6 +146,9 @@ class Money(fields.Field):
             raise ValidationError("Not a valid decimal amount.") from None
         if abs(amount) >= Decimal("1e15"):
             raise ValidationError("Amount out of range.")
+        if amount.as_tuple().exponent < -MAX_AMOUNT_DECIMALS:  # type: ignore[operator]
+            # "1e-999999" would print as a million digits.
+            raise ValidationError("Too many decimal places.")
         return amount
 
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
@@ -601,7 +605,7 @@ _SCHEMAS = {
 def decode_json(raw: bytes) -> dict[str, Any]:
     """JSON with exact decimals; 400 for non-JSON, 422 for a non-object or too deep a document."""
     try:
-        data = json.loads(raw, parse_float=Decimal, parse_constant=_reject_constant)
+        data = json.loads(raw, parse_float=_number, parse_constant=_reject_constant)
     except (ValueError, RecursionError):
         raise MalformedJSON("the request body is not valid JSON") from None
     if not isinstance(data, dict):
@@ -609,6 +613,19 @@ def decode_json(raw: bytes) -> dict[str, Any]:
     if _depth(data) > MAX_JSON_DEPTH:
         raise InvalidRequest(f"the request body is nested deeper than {MAX_JSON_DEPTH} levels", field="$")
     return data
+
+
+# A number with a huge exponent is cheap to send and ruinous to use: int(Decimal("1e999999"))
+# or format(..., "f") would build a million digits. No amount, quantity or id needs more.
+MAX_NUMBER_CHARS = 64
+MAX_NUMBER_EXPONENT = 40
+
+
+def _number(text: str) -> Decimal:
+    number = Decimal(text)
+    if len(text) > MAX_NUMBER_CHARS or abs(number.adjusted()) > MAX_NUMBER_EXPONENT:
+        raise InvalidRequest("the request body holds a number out of range", field="$")
+    return number
 
 
 def _reject_constant(name: str) -> Any:
