@@ -134,6 +134,11 @@ class Adapter(ABC):
                         f"{where}: base_url uses plain http; use https, or set"
                         " FAST_ALLOW_HTTP_UPSTREAM=1 for local development"
                     )
+                if parts.username or parts.password or parts.query:
+                    problems.append(
+                        f"{where}: base_url must not carry credentials or a query;"
+                        " secrets belong in FAST_STORE_<NAME>_<KEY> environment variables"
+                    )
         for key, required in cls.secrets:
             if required and not store.secret(key):
                 problems.append(f"{where}: environment variable {store.secret_env_name(key)} is not set")
