@@ -6,6 +6,7 @@ Every failure a caller can see is one of these. ``app.py`` turns them into an
 
 from __future__ import annotations
 
+import base64
 from http import HTTPStatus
 from typing import Any
 
@@ -112,4 +113,38 @@ def rpc_status(error: FastError) -> dict[str, Any]:
                 "field_violations": [{"field": error.field, "description": error.message}],
             },
         )
-    return {"code": error.rpc_code, "message": error.message, "details": details}
+    return {"code": error.rpc_code, "message": error.message, "details": [_as_any(detail) for detail in details]}
+
+
+def _as_any(detail: dict[str, Any]) -> dict[str, Any]:
+    """A detail in the contract's ``protobufAny`` shape: ``type_url`` and the message's proto bytes.
+
+    Fast's OpenAPI file declares ``{type_url, value (base64)}``, not the ``{"@type", ...}``
+    JSON mapping, so a ``google.rpc.BadRequest`` is packed as its protobuf encoding.
+    """
+    type_url = detail.get("@type")
+    if type_url is None:
+        return detail
+    packed: dict[str, Any] = {"type_url": type_url}
+    if type_url.endswith("google.rpc.BadRequest"):
+        violations = b"".join(
+            _proto_field(1, _proto_field(1, str(v.get("field", ""))) + _proto_field(2, str(v.get("description", ""))))
+            for v in detail.get("field_violations", [])
+        )
+        packed["value"] = base64.b64encode(violations).decode()
+    return packed
+
+
+def _proto_field(number: int, value: str | bytes) -> bytes:
+    """One length-delimited protobuf field (wire type 2)."""
+    data = value.encode("utf-8", "replace") if isinstance(value, str) else value
+    return _varint(number << 3 | 2) + _varint(len(data)) + data
+
+
+def _varint(n: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte, n = n & 0x7F, n >> 7
+        out.append(byte | 0x80 if n else byte)
+        if not n:
+            return bytes(out)

@@ -13,6 +13,7 @@ from typing import ClassVar, Literal
 from urllib.parse import urlsplit
 
 from config import Settings, StoreConfig
+from errors import UpstreamUnavailable
 from mappings.model import (
     SEGMENT_BILLING_ADDRESS,
     SEGMENT_CONVERT,
@@ -113,6 +114,13 @@ class Adapter(ABC):
     needs_base_url: ClassVar[bool] = True
 
     def __init__(self, store: StoreConfig, state: StateStore, settings: Settings) -> None:
+        if (
+            self.needs_base_url
+            and urlsplit(store.base_url or "").scheme != "https"
+            and not settings.allow_http_upstream
+        ):
+            # check-config says why; at run time a shop is never called over plain http.
+            raise UpstreamUnavailable(f"store {store.name!r} is misconfigured: its base_url must be https")
         self.store = store
         self.state = state
         self.settings = settings

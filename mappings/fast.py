@@ -108,6 +108,12 @@ class Text(fields.Field):
             raise ValidationError(f"Longer than {self.max_length} characters.")
         if "\x00" in text:
             raise ValidationError("Contains a NUL character.")
+        if not text.isascii():
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError:
+                # A lone surrogate ("\ud800" in the JSON) cannot be sent to any shop.
+                raise ValidationError("Contains an invalid character.") from None
         return text
 
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
@@ -163,7 +169,9 @@ class Quantity(fields.Field):
             raise ValidationError("Not a valid integer.")
         if isinstance(value, str):
             value = value.strip()
-            if not value.lstrip("-").isdigit() or len(value) > 12:
+            digits = value[1:] if value.startswith("-") else value
+            # ASCII digits only: "--5" and "²" pass str.isdigit() but int() refuses them.
+            if not (digits.isascii() and digits.isdigit()) or len(value) > 12:
                 raise ValidationError("Not a valid integer.")
             value = int(value)
         if isinstance(value, Decimal):
@@ -192,7 +200,7 @@ class Enum(fields.Field):
         self.prefix = _common_prefix(self.names)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str | None:
-        if isinstance(value, bool):
+        if isinstance(value, bool) or (isinstance(value, str) and len(value) > 100):
             raise ValidationError("Not a valid enum value.")
         if isinstance(value, int | Decimal) or (isinstance(value, str) and value.strip().isdigit()):
             try:
@@ -605,7 +613,8 @@ _SCHEMAS = {
 def decode_json(raw: bytes) -> dict[str, Any]:
     """JSON with exact decimals; 400 for non-JSON, 422 for a non-object or too deep a document."""
     try:
-        data = json.loads(raw, parse_float=_number, parse_constant=_reject_constant)
+        # Strict UTF-8: json.loads(bytes) would let encoded lone surrogates through.
+        data = json.loads(raw.decode("utf-8"), parse_float=_number, parse_constant=_reject_constant)
     except (ValueError, RecursionError):
         raise MalformedJSON("the request body is not valid JSON") from None
     if not isinstance(data, dict):
