@@ -185,8 +185,11 @@ class FastKeys(PyJWKClient):
 
     def get_jwk_set(self, refresh: bool = False) -> PyJWKSet:
         now = time.monotonic()
-        if self._fresh_failure(now) and self._last_good is not None:
-            return self._last_good
+        if self._fresh_failure(now):
+            # Do not ask again so soon: every caller would wait out the same timeout.
+            if self._last_good is not None:
+                return self._last_good
+            raise PyJWKClientConnectionError("the JWKS endpoint failed moments ago")
         try:
             jwk_set = super().get_jwk_set(refresh)
         except (PyJWKClientError, PyJWKSetError, ValueError) as exc:

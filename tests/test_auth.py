@@ -406,6 +406,10 @@ def test_when_fasts_key_set_cannot_be_fetched_the_call_is_503_and_nothing_is_sen
     payload = assert_refused(response, upstream, status=503)
     assert payload["code"] == 14
     assert response.headers["Retry-After"]
+    # Further calls during the cooldown do not hammer the failing endpoint (nor wait on it).
+    for _ in range(5):
+        assert_refused(post(http, tokens.bearer(tokens.fast_token("app-a"))), upstream, status=503)
+    assert jwks.fetches == 1
 
 
 @pytest.mark.parametrize("body", [b"<html>oops</html>", b"[]", b'{"keys": []}', b'{"keys": "x"}'])
