@@ -582,3 +582,42 @@ def test_a_real_shop_is_never_called_over_plain_http(tmp_path: Any, monkeypatch:
             )
             assert response.status_code == status, response.get_json()
             assert len(mock.calls) == (0 if status == 503 else 1)
+
+
+# --- the 422 body's details, in the contract's protobufAny shape -----------------------------
+
+
+def _proto_fields(data: bytes) -> list[tuple[int, bytes]]:
+    """Length-delimited fields of a protobuf message (all BadRequest uses)."""
+    out, at = [], 0
+
+    def varint() -> int:
+        nonlocal at
+        shift = value = 0
+        while True:
+            byte = data[at]
+            at += 1
+            value |= (byte & 0x7F) << shift
+            shift += 7
+            if not byte & 0x80:
+                return value
+
+    while at < len(data):
+        key = varint()
+        assert key & 7 == 2
+        length = varint()
+        out.append((key >> 3, data[at : at + length]))
+        at += length
+    return out
+
+
+def test_field_violations_travel_as_a_packed_bad_request(target: Target) -> None:
+    import base64
+
+    body = copy.deepcopy(BASES["update"])
+    body["order"]["items"][0]["quantity"] = -1
+    payload = refused(target, "update", dump(body))
+    [detail] = payload["details"]
+    assert detail["type_url"] == "type.googleapis.com/google.rpc.BadRequest"
+    violations = [dict(_proto_fields(raw)) for number, raw in _proto_fields(base64.b64decode(detail["value"]))]
+    assert violations == [{1: b"order.items.0.quantity", 2: b"Must not be negative."}]
