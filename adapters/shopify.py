@@ -273,6 +273,8 @@ class ShopifyAdapter(Adapter):
     name = "shopify"
     secrets: ClassVar[tuple[tuple[str, bool], ...]] = (("access_token", True),)
     needs_base_url = True
+    # Fast's order id is a tag on the draft order: service.py may hand over calls that name only that id.
+    finds_orders_by_fast_id: ClassVar[bool] = True
 
     def __init__(
         self,
