@@ -29,10 +29,15 @@ def require_schema() -> None:
         pytest.skip(str(exc))
 
 
-def make_shop() -> FakeShopify:
+def make_shop(first_id: int = 1001) -> FakeShopify:
     """Tees in sizes and colours, a mug, an ebook, a limited print; rates, New York tax, discount codes."""
     counter = itertools.count(1)
-    shop = FakeShopify(token=TOKEN, now=lambda: NOW, new_uuid=lambda: f"00000000-0000-4000-8000-{next(counter):012d}")
+    shop = FakeShopify(
+        token=TOKEN,
+        now=lambda: NOW,
+        new_uuid=lambda: f"9f3c2a10-5d4e-4b8a-9c1d-{next(counter):012d}",
+        first_id=first_id,
+    )
     shop.tee = shop.add_product(  # type: ignore[attr-defined]
         "Tee",
         [

@@ -179,6 +179,7 @@ class FakeShopify:
         currency: str = "USD",
         now: Callable[[], dt.datetime] | None = None,
         new_uuid: Callable[[], str] | None = None,
+        first_id: int = 1001,
     ) -> None:
         self.new_uuid = new_uuid or (lambda: str(uuid.uuid4()))
         self.url = f"https://{shop}/admin/api/{api_version}/graphql.json"
@@ -199,7 +200,7 @@ class FakeShopify:
         self.requests: list[dict[str, Any]] = []
         self.faults: deque[Fault] = deque()
         self.bucket = Bucket()
-        self._ids = itertools.count(1001)
+        self._ids = itertools.count(first_id)
         self._draft_numbers = itertools.count(1)
         self._order_numbers = itertools.count(1001)
         self._lock = threading.RLock()
