@@ -39,6 +39,7 @@ from state import StateStore
 log = logging.getLogger(__name__)
 
 DEFAULT_API_VERSION = "2025-01"
+CREATED_TTL = 7 * 24 * 3600  # how long a retried create finds the draft order the first one made
 CANCEL_REASONS = ("CUSTOMER", "DECLINED", "FRAUD", "INVENTORY", "OTHER", "STAFF")
 MARK_PAID_ON = ("BOOKED", "PENDING_FULFILLMENT", "never")
 _API_VERSION = re.compile(r"^(\d{4}-(01|04|07|10)|unstable)$")
@@ -338,6 +339,21 @@ class ShopifyAdapter(Adapter):
     # --- create -------------------------------------------------------------------------
 
     def create(self, order: model.Order) -> model.Order:
+        if not order.id:
+            return self._create(order)
+        # Two creates for one Fast order (a retry racing the first) make one draft order.
+        with self.state.lock(f"{self.prefix}create:{order.id}"):
+            made = self.state.get(f"{self.prefix}created:{order.id}")
+            if made:
+                try:
+                    return self.read(model.OrderRef(order.id, made))
+                except OrderNotFound:
+                    pass  # deleted since: make a new one
+            created = self._create(order)
+            self.state.set(f"{self.prefix}created:{order.id}", created.external_id or "", CREATED_TTL)
+            return created
+
+    def _create(self, order: model.Order) -> model.Order:
         items = [
             model.ItemUpdate(
                 item_id=line.id,
@@ -421,9 +437,15 @@ class ShopifyAdapter(Adapter):
     def update(self, ref: model.OrderRef, update: model.OrderUpdate) -> model.UpdateResult:
         segments = requested_segments(update)
         target = self._locate(ref)
-        if target.kind == "Order":
-            return self._update_order(target.id, update, segments)
+        # An update rewrites whole values (the line list, the codes): one change per cart at a time.
+        with self.state.lock(f"{self.prefix}cart:{target.id}"):
+            if target.kind == "Order":
+                return self._update_order(target.id, update, segments)
+            return self._update_draft(target, ref, update, segments)
 
+    def _update_draft(
+        self, target: Target, ref: model.OrderRef, update: model.OrderUpdate, segments: list[str]
+    ) -> model.UpdateResult:
         lookups = m.ItemLookups()
         for item in update.items:
             if item.quantity != 0:
@@ -437,7 +459,8 @@ class ShopifyAdapter(Adapter):
             if not draft:
                 raise OrderNotFound(f"Shopify has no draft order {target.id}")
         if draft.get("status") == "COMPLETED" and draft.get("order"):
-            return self._update_order(draft["order"]["id"], update, segments)
+            with self.state.lock(f"{self.prefix}cart:{draft['order']['id']}"):
+                return self._update_order(draft["order"]["id"], update, segments)
         if (draft.get("lineItems") or {}).get("pageInfo", {}).get("hasNextPage"):
             raise UpstreamRejected(f"this draft order has more than {m.MAX_LINES} line items: Fast cannot change it")
         catalogue = self._catalogue(data, chunks[1:])
@@ -834,7 +857,8 @@ class ShopifyAdapter(Adapter):
             return
         if target.kind == "Order":
             raise InvalidRequest(f"{target.id} is a placed order, not a cart: cancel it with a status update")
-        data = self.client.graphql(m.DRAFT_DELETE_MUTATION, {"input": {"id": target.id}}, idempotent=True)
+        with self.state.lock(f"{self.prefix}cart:{target.id}"):
+            data = self.client.graphql(m.DRAFT_DELETE_MUTATION, {"input": {"id": target.id}}, idempotent=True)
         errors = _user_errors(_payload(data, "draftOrderDelete"))
         if not errors:
             return

@@ -816,3 +816,38 @@ def test_check_config_names_every_problem(settings: Settings) -> None:
 def test_the_api_version_is_pinned_in_the_url(state: SQLiteState, settings: Settings) -> None:
     assert make_adapter(state, settings).client.base_url.endswith("/admin/api/2025-01")
     assert make_adapter(state, settings, api_version="2025-04").client.base_url.endswith("/admin/api/2025-04")
+
+
+# --- concurrency ------------------------------------------------------------------------------
+
+
+def test_concurrent_changes_to_one_cart_are_applied_one_after_the_other(
+    adapter: ShopifyAdapter, shop: FakeShopify
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    order = cart(adapter, shop)
+    items = [
+        [model.ItemUpdate(item_id="L-ebook", quantity=1, external_item_id="EBOOK")],
+        [model.ItemUpdate(item_id="L-print", quantity=1, external_item_id="PRINT-LTD")],
+        [model.ItemUpdate(item_id="L-mug", quantity=3)],
+        [model.ItemUpdate(item_id="L-ebook", quantity=1, external_item_id="EBOOK")],  # a retry racing the first
+    ]
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(lambda i: update(adapter, order, items=i), items))
+    final = adapter.read(model.OrderRef(order.id, order.external_id))
+    assert sorted((line.id, line.quantity) for line in final.lines) == [
+        ("L-ebook", 1),
+        ("L-mug", 3),
+        ("L-print", 1),
+        ("L-tee", 2),
+    ]
+
+
+def test_concurrent_creates_for_one_fast_order_make_one_draft(adapter: ShopifyAdapter, shop: FakeShopify) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(3) as pool:
+        made = list(pool.map(lambda _: cart(adapter, shop, "F-race").external_id, range(3)))
+    assert len(set(made)) == 1
+    assert len(shop.drafts) == 1
