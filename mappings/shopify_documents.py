@@ -204,14 +204,15 @@ query FastOrder($id: ID!) {
 }"""
 )
 
+# Sized to stay under Shopify's 1000-point single-query cost: 5 delivery profiles of up to 30 zones each.
 SHIPPING_ZONES_QUERY = _document(
     """
 query FastShippingZones {
   shop { shipsToCountries }
-  deliveryProfiles(first: 10) {
+  deliveryProfiles(first: 5) {
     nodes {
       profileLocationGroups {
-        locationGroupZones(first: 50) {
+        locationGroupZones(first: 30) {
           nodes { zone { countries { code { countryCode restOfWorld } provinces { code } } } }
         }
       }
