@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -72,6 +73,35 @@ def make_store(**options: Any) -> StoreConfig:
         options=options,
         env={"FAST_STORE_ACME_ACCESS_TOKEN": TOKEN},
     )
+
+
+class MemoryState(StateStore):
+    """The state store in a dict, for tests that run hundreds of checkouts (no file, no fsync)."""
+
+    def __init__(self) -> None:
+        self.data: dict[str, str] = {}
+        self.guard = threading.Lock()
+
+    def get(self, key: str) -> str | None:
+        return self.data.get(key)
+
+    def set(self, key: str, value: str, ttl: float | None = None) -> None:
+        self.data[key] = value
+
+    def add(self, key: str, value: str, ttl: float | None = None) -> bool:
+        with self.guard:
+            if key in self.data:
+                return False
+            self.data[key] = value
+            return True
+
+    def delete(self, key: str, *, only_if: str | None = None) -> None:
+        with self.guard:
+            if only_if is None or self.data.get(key) == only_if:
+                self.data.pop(key, None)
+
+    def ping(self) -> None:
+        return None
 
 
 class Sleeps(list[float]):

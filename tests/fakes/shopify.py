@@ -1147,6 +1147,7 @@ def run(document: str, root: Any, variables: dict[str, Any]) -> ExecutionResult:
     return result  # type: ignore[return-value]
 
 
+@cache
 def _operation_name(document: str) -> str:
     try:
         for definition in parse(document).definitions:
