@@ -782,11 +782,15 @@ class ShopifyAdapter(Adapter):
     def _mark_paid(self, order_json: dict[str, Any]) -> dict[str, Any]:
         if not order_json.get("canMarkAsPaid"):
             return order_json
+        # Resending is safe: Shopify refuses to mark a paid order paid again (checked below).
         data = self.client.graphql(m.ORDER_MARK_AS_PAID_MUTATION, {"input": {"id": order_json["id"]}}, idempotent=True)
         payload = _payload(data, "orderMarkAsPaid")
         errors = _user_errors(payload)
         if errors or not payload.get("order"):
-            raise _reject(errors or ["no order in the answer"], "mark the order as paid")
+            again = self._fetch_order(order_json["id"])
+            if again.get("canMarkAsPaid") or again.get("cancelledAt"):
+                raise _reject(errors or ["no order in the answer"], "mark the order as paid")
+            return again  # an earlier attempt whose answer was lost already did it
         return payload["order"]
 
     def _release_holds(self, order_json: dict[str, Any]) -> dict[str, Any]:
@@ -801,12 +805,18 @@ class ShopifyAdapter(Adapter):
                 idempotent=True,
             )
             errors = _user_errors(_payload(data, "fulfillmentOrderReleaseHold"))
-            if errors:
+            if errors and self._still_held(order_json["id"], fulfillment_order["id"]):
                 raise _reject(errors, "release the order for fulfilment")
             rest = [h for h in holds if h not in ours]
             fulfillment_order["fulfillmentHolds"] = rest
             fulfillment_order["status"] = "ON_HOLD" if rest else "OPEN"
         return order_json
+
+    def _still_held(self, order_id: str, fulfillment_order_id: str) -> bool:
+        for fulfillment_order in self._fetch_order(order_id).get("fulfillmentOrders", {}).get("nodes", []):
+            if fulfillment_order["id"] == fulfillment_order_id:
+                return any(h.get("handle") == m.HOLD_HANDLE for h in fulfillment_order.get("fulfillmentHolds") or [])
+        return False
 
     def _cancel(self, order_json: dict[str, Any]) -> dict[str, Any]:
         if order_json.get("cancelledAt") or m.STATUS_TAGS[model.STATUS_CANCELED] in (order_json.get("tags") or []):
@@ -824,8 +834,8 @@ class ShopifyAdapter(Adapter):
             idempotent=True,  # cancelling twice is refused by Shopify, never done twice
         )
         errors = _user_errors(_payload(data, "orderCancel"), "orderCancelUserErrors")
-        if errors:
-            raise _reject(errors, "cancel the order")
+        if errors and not self._fetch_order(order_json["id"]).get("cancelledAt"):
+            raise _reject(errors, "cancel the order")  # (a resend after a lost answer finds it canceled)
         # Shopify cancels in a background job; the status tag makes the outcome readable at once.
         return order_json
 

@@ -199,6 +199,7 @@ class FakeShopify:
         self.calls: list[str] = []
         self.requests: list[dict[str, Any]] = []
         self.faults: deque[Fault] = deque()
+        self.scheduled: dict[int, Fault] = {}
         self.bucket = Bucket()
         self._ids = itertools.count(first_id)
         self._draft_numbers = itertools.count(1)
@@ -256,7 +257,14 @@ class FakeShopify:
         """
         self.faults.append(Fault(kind, operation, **kwargs))
 
+    def fail_call(self, index: int, kind: str, **kwargs: Any) -> None:
+        """Make the ``index``-th call from now on (0 = the next one, whatever it is) fail with ``kind``."""
+        self.scheduled[len(self.calls) + index] = Fault(kind, None, **kwargs)
+
     def _take_fault(self, operation: str) -> Fault | None:
+        scheduled = self.scheduled.pop(len(self.calls) - 1, None)
+        if scheduled is not None:
+            return scheduled
         for fault in list(self.faults):
             if fault.operation in (None, operation):
                 self.faults.remove(fault)
