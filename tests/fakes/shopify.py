@@ -1040,7 +1040,7 @@ class FakeShopify:
         for fulfillment_order in record["fulfillment_orders"]:
             fulfillment_order["status"] = "CLOSED"
             fulfillment_order["fulfillmentHolds"] = []
-        return {"job": {"id": gid("Job", uuid.uuid4()), "done": False}, "orderCancelUserErrors": []}
+        return {"job": {"id": gid("Job", self.new_uuid()), "done": False}, "orderCancelUserErrors": []}
 
     def _tags(self, node_id: str, tags: list[str], *, add: bool) -> dict[str, Any]:
         n = number(node_id) or -1
