@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from errors import InvalidRequest, UpstreamRejected
+from errors import InvalidRequest, UpstreamRejected, UpstreamUnavailable
 from logs import log_fields
 from mappings import model
 from mappings.money import ZERO, quantize, to_decimal
@@ -146,8 +146,8 @@ def _amount(money_v2: dict[str, Any] | None) -> Decimal:
         raise UpstreamShapeError(f"Shopify sent an amount that is not a decimal: {money_v2['amount']!r}") from None
 
 
-class UpstreamShapeError(ValueError):
-    """Shopify answered JSON that does not have the documented shape."""
+class UpstreamShapeError(UpstreamUnavailable):
+    """Shopify answered JSON that does not have the documented shape (503: the shop answers garbage)."""
 
 
 # --- addresses ----------------------------------------------------------------------------

@@ -7,6 +7,7 @@ types on every test.
 
 from __future__ import annotations
 
+import json
 import logging
 from decimal import Decimal
 from typing import Any
@@ -907,3 +908,20 @@ def test_concurrent_creates_for_one_fast_order_make_one_draft(adapter: ShopifyAd
         made = list(pool.map(lambda _: cart(adapter, shop, "F-race").external_id, range(3)))
     assert len(set(made)) == 1
     assert len(shop.drafts) == 1
+
+
+def test_an_amount_that_is_not_a_decimal_is_503(adapter: ShopifyAdapter, shop: FakeShopify) -> None:
+    order = cart(adapter, shop)
+    body = json.dumps(
+        {
+            "data": {
+                "draftOrder": {
+                    **shop.draft(order.external_id),
+                    "totalPriceSet": {"presentmentMoney": {"amount": "12,50"}},
+                }
+            }
+        }
+    )
+    shop.fail_next("http", "FastDraftOrder", status=200, body=body)
+    with pytest.raises(UpstreamUnavailable, match="not a decimal"):
+        adapter.read(model.OrderRef(None, order.external_id))
