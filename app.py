@@ -16,6 +16,7 @@ from flask import Flask, Response, current_app, g, request
 from werkzeug.exceptions import HTTPException
 
 import deadline
+import fast_auth
 import logs
 from config import ConfigError, Settings, StoreConfig, load_stores
 from errors import FastError, InvalidRequest, rpc_status
@@ -146,13 +147,17 @@ def _outcome_response(outcome: Outcome) -> Response:
 
 def _fast_view(operation: str) -> Any:
     def view() -> Response:
+        settings: Settings = current_app.extensions["fast.settings"]
+        # Who is calling, before a byte of the body is read; the call is routed by the token's app only.
+        app_id = fast_auth.verify_call(
+            request.headers, request.remote_addr, settings, current_app.extensions["fast.stores"]
+        )
+        g.app_id = app_id
         raw = request.get_data(cache=False)
         body = fast.decode_json(raw)
         data = fast.load_request(operation, body)
-        app_id = _app_id(data)
-        g.app_id = app_id
+        fast_auth.check_body_app_id(app_id, data.get("app_id"))
         service().store(app_id)  # an unknown store is refused before anything is recorded
-        settings: Settings = current_app.extensions["fast.settings"]
 
         def execute() -> Outcome:
             try:
@@ -165,22 +170,13 @@ def _fast_view(operation: str) -> Any:
         request_id = data.get("request_id")
         if request_id:
             guard: ReplayGuard = current_app.extensions["fast.replay"]
-            outcome = guard.run(app_id or "", request_id, fingerprint(operation, body), execute)
+            outcome = guard.run(app_id, request_id, fingerprint(operation, body), execute)
         else:
             outcome = execute()
         return _outcome_response(outcome)
 
     view.__name__ = f"fast_{operation}"
     return view
-
-
-def _app_id(data: dict[str, Any]) -> str | None:
-    app_id = data.get("app_id")
-    if app_id:
-        return app_id
-    stores = current_app.extensions["fast.stores"]
-    # A one-store deployment may be called without app_id (Fast's own examples omit it).
-    return next(iter(stores)) if len(stores) == 1 else None
 
 
 def _create(app_id: str | None, data: dict[str, Any]) -> dict[str, Any]:

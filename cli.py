@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import sys
+from urllib.parse import urlsplit, urlunsplit
 
 import click
 from flask import current_app
 from flask.cli import AppGroup
 
+import fast_auth
 from adapters import UnknownAdapter, adapter_class
 from config import ConfigError, Settings, load_stores
 from simulator.commands import demo_command, simulate_command
@@ -43,7 +45,7 @@ def check_config() -> None:
     source = settings.stores_file or "(no stores file: the sandbox shop under app_id 'sandbox')"
     click.echo(f"stores file: {source}")
     for store in stores.values():
-        click.echo(f"  {store.app_id}: {store.name} ({store.adapter}) {store.base_url or ''}".rstrip())
+        click.echo(f"  {store.app_id}: {store.name} ({store.adapter}) {_shown_url(store.base_url)}".rstrip())
     click.echo(f"state: {'redis (REDIS_URL)' if settings.redis_url else settings.state_path}")
     if problems:
         click.echo(f"{len(problems)} problem(s):", err=True)
@@ -51,6 +53,38 @@ def check_config() -> None:
             click.echo(f"  - {problem}", err=True)
         sys.exit(1)
     click.echo("configuration OK")
+
+
+def _shown_url(url: str | None) -> str:
+    """A base URL as safe to print: no user:password, no query (it may carry keys)."""
+    if not url:
+        return ""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path, "", ""))
+
+
+MAX_TOKEN_TTL = 30 * 24 * 3600
+
+
+@fast_cli.command("token")
+@click.option("--app-id", required=True, help="The sandbox store the token is for.")
+@click.option("--ttl", type=click.IntRange(1, MAX_TOKEN_TTL), default=3600, show_default=True, help="Seconds.")
+def token(app_id: str, ttl: int) -> None:
+    """Print a sandbox-signed token for calling a sandbox store locally (real stores refuse it).
+
+    curl -H "Authorization: Bearer $(flask fast token --app-id sandbox)" ...
+    """
+    store = current_app.extensions["fast.stores"].get(app_id)
+    if store is None:
+        raise click.ClickException(f"no store is configured for app_id {app_id!r}")
+    if store.adapter != fast_auth.SANDBOX_ADAPTER:
+        raise click.ClickException(
+            f"store {app_id!r} is a real {store.adapter} store: it accepts only tokens signed by Fast"
+        )
+    click.echo(fast_auth.sandbox_token(app_id, ttl=ttl))
 
 
 @fast_cli.command("catalog")

@@ -7,6 +7,7 @@ reads its secret ``token`` from ``FAST_STORE_ACME_TOKEN``.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import tomllib
@@ -14,10 +15,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
+
+from logs import register_secret
 
 SANDBOX_APP_ID = "sandbox"
 DEFAULT_STATE_PATH = "var/fast-state.sqlite3"
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+FAST_API_HOST = "api.fast.co"
+DEFAULT_FAST_JWKS_URL = f"https://{FAST_API_HOST}/v1/oauth2/jwks"
+# "iss = Fast's API host": both spellings of the host are accepted; only Fast's keys can sign either.
+DEFAULT_FAST_JWT_ISSUERS = (f"https://{FAST_API_HOST}", FAST_API_HOST)
 
 
 class ConfigError(Exception):
@@ -58,6 +66,55 @@ def _env_flag(env: Mapping[str, str], key: str) -> bool:
     return env.get(key, "").strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _env_list(env: Mapping[str, str], key: str, default: tuple[str, ...] = ()) -> tuple[str, ...]:
+    raw = env.get(key)
+    if raw is None or raw.strip() == "":
+        return default
+    return tuple(item.strip() for item in raw.split(",") if item.strip())
+
+
+def _env_networks(env: Mapping[str, str], key: str) -> tuple[str, ...]:
+    """A comma-separated list of IP ranges (CIDR or single addresses), normalised."""
+    ranges = []
+    for item in _env_list(env, key):
+        try:
+            ranges.append(str(ipaddress.ip_network(item, strict=False)))
+        except ValueError:
+            raise ConfigError([f"{key}: {item!r} is not an IP address or range"]) from None
+    return tuple(ranges)
+
+
+def _env_count(env: Mapping[str, str], key: str) -> int:
+    raw = (env.get(key) or "0").strip()
+    if not raw.isdigit() or int(raw) > 10:
+        raise ConfigError([f"{key} must be a whole number from 0 to 10, got {raw!r}"])
+    return int(raw)
+
+
+def _env_leeway(env: Mapping[str, str]) -> float:
+    raw = (env.get("FAST_JWT_LEEWAY") or "").strip()
+    if not raw:
+        return Settings.fast_jwt_leeway
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    # A long leeway would quietly extend every token's life.
+    if not 0 <= value <= 300:
+        raise ConfigError([f"FAST_JWT_LEEWAY must be 0 to 300 seconds, got {raw!r}"])
+    return value
+
+
+def _jwks_url(env: Mapping[str, str], allow_http: bool) -> str:
+    url = env.get("FAST_JWKS_URL") or DEFAULT_FAST_JWKS_URL
+    parts = urlsplit(url)
+    if parts.scheme not in {"https", "http"} or not parts.netloc:
+        raise ConfigError([f"FAST_JWKS_URL must be an https URL, got {url!r}"])
+    if parts.scheme == "http" and not allow_http:
+        raise ConfigError(["FAST_JWKS_URL uses plain http; use https (or FAST_ALLOW_HTTP_UPSTREAM=1 locally)"])
+    return url
+
+
 @dataclass(frozen=True)
 class Settings:
     """Process-wide settings, read once from the environment."""
@@ -75,6 +132,16 @@ class Settings:
     replay_wait: float = 10.0
     max_body_bytes: int = 256 * 1024
     allow_http_upstream: bool = False
+    # Fast's signed calls (fast_auth.py). There is deliberately no switch to turn
+    # verification off: local calls to the sandbox shop use `flask fast token`.
+    fast_jwks_url: str = DEFAULT_FAST_JWKS_URL
+    fast_jwt_issuers: tuple[str, ...] = DEFAULT_FAST_JWT_ISSUERS
+    fast_jwt_leeway: float = 30.0
+    fast_jwks_cache_seconds: float = 3600.0
+    # Optional allow-list of caller addresses (ip_allowlist.py); empty means off.
+    allowed_source_ips: tuple[str, ...] = ()
+    trusted_proxies: tuple[str, ...] = ()
+    trusted_proxy_count: int = 0
     log_level: str = "INFO"
     # Heroku's dyno name (web.1, web.2, ...) and an operator's instance count, to spot
     # several instances sharing no state.
@@ -84,6 +151,7 @@ class Settings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
+        allow_http = _env_flag(env, "FAST_ALLOW_HTTP_UPSTREAM")
         stores_file = env.get("FAST_STORES_FILE") or ("stores.toml" if Path("stores.toml").is_file() else None)
         return cls(
             stores_file=stores_file,
@@ -96,7 +164,14 @@ class Settings:
             idempotency_ttl=_env_int(env, "FAST_IDEMPOTENCY_TTL", cls.idempotency_ttl),
             replay_wait=_env_float(env, "FAST_REPLAY_WAIT", cls.replay_wait),
             max_body_bytes=_env_int(env, "FAST_MAX_BODY_BYTES", cls.max_body_bytes),
-            allow_http_upstream=_env_flag(env, "FAST_ALLOW_HTTP_UPSTREAM"),
+            allow_http_upstream=allow_http,
+            fast_jwks_url=_jwks_url(env, allow_http),
+            fast_jwt_issuers=_env_list(env, "FAST_JWT_ISSUER", DEFAULT_FAST_JWT_ISSUERS),
+            fast_jwt_leeway=_env_leeway(env),
+            fast_jwks_cache_seconds=_env_float(env, "FAST_JWKS_CACHE_SECONDS", cls.fast_jwks_cache_seconds),
+            allowed_source_ips=_env_networks(env, "FAST_ALLOWED_SOURCE_IPS"),
+            trusted_proxies=_env_networks(env, "FAST_TRUSTED_PROXIES"),
+            trusted_proxy_count=_env_count(env, "FAST_TRUSTED_PROXY_COUNT"),
             log_level=(env.get("LOG_LEVEL") or "INFO").upper(),
             dyno=env.get("DYNO") or None,
             instances=_env_int(env, "FAST_INSTANCES", 1),
@@ -119,8 +194,9 @@ class StoreConfig:
         return f"FAST_STORE_{slug}_{key.upper()}"
 
     def secret(self, key: str) -> str | None:
-        """A secret from the environment, never from the stores file."""
+        """A secret from the environment, never from the stores file; never logged."""
         value = self.env.get(self.secret_env_name(key))
+        register_secret(value)
         return value or None
 
     def option(self, key: str, default: Any = None) -> Any:
@@ -170,7 +246,16 @@ def load_stores(path: str | None, env: Mapping[str, str] | None = None) -> dict[
             problems.append(f"{where} base_url must be a string")
             continue
         options = {k: v for k, v in entry.items() if k not in {"name", "adapter", "base_url"}}
+        _register_store_secrets(name, env)
         stores[app_id] = StoreConfig(app_id, name, adapter, base_url, options, env)
     if problems:
         raise ConfigError(problems)
     return stores
+
+
+def _register_store_secrets(name: str, env: Mapping[str, str]) -> None:
+    # Every FAST_STORE_<NAME>_* value is a secret, read yet or not: none may reach a log line.
+    prefix = StoreConfig("", name, "").secret_env_name("")
+    for key, value in env.items():
+        if key.startswith(prefix):
+            register_secret(value)

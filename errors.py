@@ -7,7 +7,6 @@ Every failure a caller can see is one of these. ``app.py`` turns them into an
 from __future__ import annotations
 
 import base64
-import json
 from http import HTTPStatus
 from typing import Any
 
@@ -104,16 +103,15 @@ class UpstreamUnavailable(UpstreamError):
 
 
 def bad_request_detail(violations: list[tuple[str, str]]) -> dict[str, str]:
-    """A ``protobufAny`` naming the offending fields, as the contract shapes it.
+    """A ``google.rpc.BadRequest`` naming the offending fields, as the contract's ``protobufAny``.
 
-    ``value`` carries the google.rpc.BadRequest content as base64 of its JSON
-    form (there is no protobuf encoder here); ``message`` says the same in words.
+    Fast's OpenAPI file declares ``{type_url, value (base64)}``, not the ``{"@type", ...}``
+    JSON mapping, so the message is packed as its protobuf encoding.
     """
-    content = {"field_violations": [{"field": field, "description": text} for field, text in violations]}
-    return {
-        "type_url": "type.googleapis.com/google.rpc.BadRequest",
-        "value": base64.b64encode(json.dumps(content, separators=(",", ":")).encode()).decode(),
-    }
+    encoded = b"".join(
+        _proto_field(1, _proto_field(1, field) + _proto_field(2, description)) for field, description in violations
+    )
+    return {"type_url": "type.googleapis.com/google.rpc.BadRequest", "value": base64.b64encode(encoded).decode()}
 
 
 def rpc_status(error: FastError) -> dict[str, Any]:
@@ -122,3 +120,18 @@ def rpc_status(error: FastError) -> dict[str, Any]:
     if error.field and not details:
         details.append(bad_request_detail([(error.field, error.message)]))
     return {"code": error.rpc_code, "message": error.message, "details": details}
+
+
+def _proto_field(number: int, value: str | bytes) -> bytes:
+    """One length-delimited protobuf field (wire type 2)."""
+    data = value.encode("utf-8", "replace") if isinstance(value, str) else value
+    return _varint(number << 3 | 2) + _varint(len(data)) + data
+
+
+def _varint(n: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte, n = n & 0x7F, n >> 7
+        out.append(byte | 0x80 if n else byte)
+        if not n:
+            return bytes(out)

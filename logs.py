@@ -8,6 +8,7 @@ import logging
 import re
 import sys
 import time
+from collections.abc import Mapping
 from typing import Any
 
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
@@ -17,10 +18,17 @@ _REDACTED = "[REDACTED]"
 _PATTERNS = [
     re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+"),
     re.compile(r"(?i)(basic\s+)[A-Za-z0-9+/=]+"),
-    re.compile(r"(?i)((?:consumer_secret|consumer_key|access_token|password|token)[\"']?\s*[=:]\s*[\"']?)[^\s\"'&,]+"),
-    re.compile(r"(shpat_|shpca_|shppa_|cs_|ck_)[A-Za-z0-9]{8,}"),
+    re.compile(
+        r"(?i)((?:consumer_secret|consumer_key|access_token|client_secret|api_?key|password|passwd|secret|token"
+        r"|authorization)[\"']?\s*[=:]\s*[\"']?)[^\s\"'&,;]+"
+    ),
+    re.compile(r"(shpat_|shpca_|shppa_|shpss_|shpua_|cs_|ck_)[A-Za-z0-9]{8,}"),
     re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"),
+    # The password in a URL: scheme://user:password@host (REDIS_URL, a shop URL with credentials).
+    re.compile(r"(://[^/\s:@]*:)[^@\s/]+(?=@)"),
 ]
+# Structured fields under these names are secrets whatever they look like.
+_SENSITIVE_KEY = re.compile(r"(?i)authorization|token|secret|password|passwd|cookie|api_?key|consumer_key")
 _known_secrets: set[str] = set()
 
 
@@ -31,12 +39,28 @@ def register_secret(value: str | None) -> None:
 
 
 def redact(text: str) -> str:
-    for secret in _known_secrets:
+    # Longest first, so a secret that contains another is replaced whole.
+    for secret in sorted(_known_secrets, key=len, reverse=True):
         if secret in text:
             text = text.replace(secret, _REDACTED)
     for pattern in _PATTERNS:
         text = pattern.sub(lambda m: (m.group(1) if m.groups() and m.group(1) else "") + _REDACTED, text)
     return text
+
+
+def redact_value(value: Any, key: str | None = None, _depth: int = 0) -> Any:
+    """A structured log field with every secret in it redacted, however deeply nested."""
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    if key is not None and _SENSITIVE_KEY.search(key):
+        return _REDACTED
+    if _depth > 8:
+        return "[...]"
+    if isinstance(value, Mapping):
+        return {str(k): redact_value(v, str(k), _depth + 1) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [redact_value(v, None, _depth + 1) for v in value]
+    return redact(value if isinstance(value, str) else str(value))
 
 
 class JSONFormatter(logging.Formatter):
@@ -53,7 +77,7 @@ class JSONFormatter(logging.Formatter):
         if request_id:
             entry["request_id"] = request_id
         for key, value in getattr(record, "fields", {}).items():
-            entry[key] = redact(value) if isinstance(value, str) else value
+            entry[key] = redact_value(value, key)
         if record.exc_info and record.exc_info[0] is not None:
             # The exception's type is enough to find it; its text may carry data.
             entry["exc_type"] = record.exc_info[0].__name__

@@ -13,6 +13,7 @@ from typing import ClassVar, Literal
 from urllib.parse import urlsplit
 
 from config import Settings, StoreConfig
+from errors import UpstreamUnavailable
 from mappings.model import (
     SEGMENT_BILLING_ADDRESS,
     SEGMENT_CONVERT,
@@ -132,6 +133,13 @@ class Adapter(ABC):
     needs_base_url: ClassVar[bool] = True
 
     def __init__(self, store: StoreConfig, state: StateStore, settings: Settings) -> None:
+        if (
+            self.needs_base_url
+            and urlsplit(store.base_url or "").scheme != "https"
+            and not settings.allow_http_upstream
+        ):
+            # check-config says why; at run time a shop is never called over plain http.
+            raise UpstreamUnavailable(f"store {store.name!r} is misconfigured: its base_url must be https")
         self.store = store
         self.state = state
         self.settings = settings
@@ -152,6 +160,11 @@ class Adapter(ABC):
                     problems.append(
                         f"{where}: base_url uses plain http; use https, or set"
                         " FAST_ALLOW_HTTP_UPSTREAM=1 for local development"
+                    )
+                if parts.username or parts.password or parts.query:
+                    problems.append(
+                        f"{where}: base_url must not carry credentials or a query;"
+                        " secrets belong in FAST_STORE_<NAME>_<KEY> environment variables"
                     )
         for key, required in cls.secrets:
             if required and not store.secret(key):

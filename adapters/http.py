@@ -12,8 +12,10 @@ import functools
 import logging
 import random
 import time
+import unicodedata
 from collections.abc import Callable, Mapping
 from typing import Any
+from urllib.parse import quote
 
 import requests
 import tenacity
@@ -22,7 +24,7 @@ from requests.hooks import default_hooks
 from requests.structures import CaseInsensitiveDict
 
 import deadline
-from errors import FastError, UpstreamRejected, UpstreamUnavailable
+from errors import FastError, InvalidRequest, UpstreamRejected, UpstreamUnavailable
 from logs import log_fields, request_id_var
 
 log = logging.getLogger(__name__)
@@ -34,6 +36,34 @@ NOT_PROCESSED_STATUSES = frozenset({429})
 MAX_SINGLE_WAIT = 10.0
 # Leave this much of the budget for building the answer after the last upstream call.
 DEADLINE_MARGIN = 0.25
+
+
+MAX_PATH_SEGMENT = 256
+
+
+def path_segment(value: str | int, *, field: str | None = None) -> str:
+    """An id from a Fast call made safe to be exactly ONE segment of an upstream URL path.
+
+    Use it for every id that goes into a path (``f"orders/{path_segment(ref.external_id)}"``);
+    put other request data in query parameters or bodies, never in the URL by hand.
+    Refuses (422, nothing sent) what could change which resource is addressed:
+    empty or ``.``/``..``, slashes and backslashes (some servers decode ``%2F``),
+    ``%`` (some decode twice), control characters, and anything over 256 characters.
+    The rest is percent-encoded, ``?`` and ``#`` included.
+    """
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise InvalidRequest("an id must be a string", field=field)
+    text = str(value)
+    if not text or len(text) > MAX_PATH_SEGMENT:
+        raise InvalidRequest(f"an id must be 1 to {MAX_PATH_SEGMENT} characters", field=field)
+    if text.strip(".") == "" or any(c in text for c in "/\\%") or not _printable(text):
+        raise InvalidRequest("the id contains characters no shop id has", field=field)
+    return quote(text, safe="")
+
+
+def _printable(text: str) -> bool:
+    # Control, format (e.g. bidi overrides), separator and unassigned characters have no place in an id.
+    return all(unicodedata.category(c)[0] not in "CZ" for c in text)
 
 
 class Transient(Exception):

@@ -1067,6 +1067,11 @@ class WooCommerceAdapter(Adapter):
                 if result.get("payment_status") in ("failure", "error"):
                     break
                 return body
+            places_order = isinstance(body, dict) and isinstance(body.get("order_id"), int)
+            if response.status_code < 300 and not places_order:
+                # A success that names no order: the order may exist. The "converting" marker
+                # stays, so the retry looks for the order instead of placing another.
+                raise wc.ShapeError("the shop answered the checkout without an order id")
             error = wc.woo_error(body, response.status_code)
             if response.status_code in (401, 403) and "nonce" in error.code and attempt == 1:
                 # The nonce aged out (WordPress nonces last a day): fetch a fresh one, try once more.

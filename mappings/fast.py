@@ -88,6 +88,7 @@ MAX_TEXT_LENGTH = 4096
 MAX_QUANTITY = 1_000_000
 MAX_LIST_LENGTH = 500
 MAX_JSON_DEPTH = 32
+MAX_AMOUNT_DECIMALS = 12
 
 
 # --- fields -----------------------------------------------------------------
@@ -108,6 +109,12 @@ class Text(fields.Field):
             raise ValidationError(f"Longer than {self.max_length} characters.")
         if "\x00" in text:
             raise ValidationError("Contains a NUL character.")
+        if not text.isascii():
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError:
+                # A lone surrogate ("\ud800" in the JSON) cannot be sent to any shop.
+                raise ValidationError("Contains an invalid character.") from None
         return text
 
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
@@ -146,6 +153,9 @@ class Money(fields.Field):
             raise ValidationError("Not a valid decimal amount.") from None
         if abs(amount) >= Decimal("1e15"):
             raise ValidationError("Amount out of range.")
+        if amount.as_tuple().exponent < -MAX_AMOUNT_DECIMALS:  # type: ignore[operator]
+            # "1e-999999" would print as a million digits.
+            raise ValidationError("Too many decimal places.")
         return amount
 
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
@@ -160,7 +170,9 @@ class Quantity(fields.Field):
             raise ValidationError("Not a valid integer.")
         if isinstance(value, str):
             value = value.strip()
-            if not value.lstrip("-").isdigit() or len(value) > 12:
+            digits = value[1:] if value.startswith("-") else value
+            # ASCII digits only: "--5" and "²" pass str.isdigit() but int() refuses them.
+            if not (digits.isascii() and digits.isdigit()) or len(value) > 12:
                 raise ValidationError("Not a valid integer.")
             value = int(value)
         if isinstance(value, Decimal):
@@ -189,7 +201,7 @@ class Enum(fields.Field):
         self.prefix = _common_prefix(self.names)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str | None:
-        if isinstance(value, bool):
+        if isinstance(value, bool) or (isinstance(value, str) and len(value) > 100):
             raise ValidationError("Not a valid enum value.")
         if isinstance(value, int | Decimal) or (isinstance(value, str) and value.strip().isdigit()):
             try:
@@ -666,7 +678,8 @@ _SCHEMAS = {
 def decode_json(raw: bytes) -> dict[str, Any]:
     """JSON with exact decimals; 400 for non-JSON, 422 for a non-object or too deep a document."""
     try:
-        data = json.loads(raw, parse_float=Decimal, parse_constant=_reject_constant)
+        # Strict UTF-8: json.loads(bytes) would let encoded lone surrogates through.
+        data = json.loads(raw.decode("utf-8"), parse_float=_number, parse_constant=_reject_constant)
     except (ValueError, RecursionError):
         raise MalformedJSON("the request body is not valid JSON") from None
     if not isinstance(data, dict):
@@ -674,6 +687,19 @@ def decode_json(raw: bytes) -> dict[str, Any]:
     if _depth(data) > MAX_JSON_DEPTH:
         raise InvalidRequest(f"the request body is nested deeper than {MAX_JSON_DEPTH} levels", field="$")
     return data
+
+
+# A number with a huge exponent is cheap to send and ruinous to use: int(Decimal("1e999999"))
+# or format(..., "f") would build a million digits. No amount, quantity or id needs more.
+MAX_NUMBER_CHARS = 64
+MAX_NUMBER_EXPONENT = 40
+
+
+def _number(text: str) -> Decimal:
+    number = Decimal(text)
+    if len(text) > MAX_NUMBER_CHARS or abs(number.adjusted()) > MAX_NUMBER_EXPONENT:
+        raise InvalidRequest("the request body holds a number out of range", field="$")
+    return number
 
 
 def _reject_constant(name: str) -> Any:

@@ -66,15 +66,16 @@ def _refs(node: Any) -> list[str]:
     return found
 
 
-def _close(node: Any) -> None:
+def close_objects(node: Any) -> None:
+    """Make every object schema that lists properties refuse any other property."""
     if isinstance(node, dict):
         if node.get("type") == "object" and "properties" in node:
             node.setdefault("additionalProperties", False)
         for value in node.values():
-            _close(value)
+            close_objects(value)
     elif isinstance(node, list):
         for value in node:
-            _close(value)
+            close_objects(value)
 
 
 @cache
@@ -82,7 +83,7 @@ def _strict_components() -> dict[str, Any]:
     with open(BUNDLE) as fh:
         bundle = json.load(fh)
     components = copy.deepcopy(bundle["components"])
-    _close(components["schemas"])
+    close_objects(components["schemas"])
     return components
 
 

@@ -2,16 +2,33 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+import fast_auth
 from app import create_app
-from config import SANDBOX_STORE, Settings
+from config import DEFAULT_FAST_JWKS_URL, SANDBOX_STORE, Settings
 from state import SQLiteState
-from tests import openapi
+from tests import openapi, tokens
+
+
+@pytest.fixture(scope="session")
+def fast_jwks() -> Iterator[tokens.JWKSServer]:
+    """A stand-in for Fast's JWKS endpoint, serving the test key ``tokens.FAST_KID``."""
+    server = tokens.JWKSServer()
+    yield server
+    server.close()
+
+
+@pytest.fixture(autouse=True)
+def _fast_keys(fast_jwks: tokens.JWKSServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Whatever Settings a test builds, Fast's default JWKS URL resolves to the test server, never the internet.
+    monkeypatch.setattr(fast_auth, "_clients", {})
+    fast_auth._clients[DEFAULT_FAST_JWKS_URL] = fast_auth.FastKeys(fast_jwks.url, lifespan=3600)
 
 
 @pytest.fixture
@@ -35,20 +52,71 @@ def app(settings: Settings, state: SQLiteState) -> Flask:
 
 
 class FastClient:
-    """Calls Fast's endpoints the way Fast does and checks every answer against the OpenAPI file."""
+    """Calls Fast's endpoints the way Fast does and checks every answer against the OpenAPI file.
+
+    Every call is signed for the store it names (the body's ``app_id``, else the
+    only store, else ``sandbox``): with the sandbox key for sandbox stores, with
+    the test stand-in for Fast's key otherwise. ``auth=False`` sends no token;
+    an ``Authorization`` in ``headers`` is sent as given.
+    """
 
     def __init__(self, client: FlaskClient) -> None:
         self.client = client
+        self._tokens: dict[str, str] = {}
 
-    def call(self, operation: str, body: Any, *, status: int = 200, headers: dict[str, str] | None = None) -> Any:
-        response = self.client.post(f"/fast/v1/{operation}", json=body, headers=headers or {})
+    def token(self, app_id: str) -> str:
+        if app_id not in self._tokens:
+            store = self.client.application.extensions["fast.stores"].get(app_id)
+            if store is None or store.adapter == fast_auth.SANDBOX_ADAPTER:
+                self._tokens[app_id] = fast_auth.sandbox_token(app_id)
+            else:
+                self._tokens[app_id] = tokens.fast_token(app_id)
+        return self._tokens[app_id]
+
+    def headers_for(self, body: Any, headers: dict[str, str] | None, auth: bool) -> dict[str, str]:
+        headers = dict(headers or {})
+        if auth and not any(key.lower() == "authorization" for key in headers):
+            headers["Authorization"] = f"Bearer {self.token(self._app_id(body))}"
+        return headers
+
+    def _app_id(self, body: Any) -> str:
+        if isinstance(body, dict) and isinstance(body.get("app_id"), str) and body["app_id"]:
+            return body["app_id"]
+        stores = self.client.application.extensions["fast.stores"]
+        return next(iter(stores)) if len(stores) == 1 else "sandbox"
+
+    def call(
+        self,
+        operation: str,
+        body: Any,
+        *,
+        status: int = 200,
+        headers: dict[str, str] | None = None,
+        auth: bool = True,
+    ) -> Any:
+        response = self.client.post(f"/fast/v1/{operation}", json=body, headers=self.headers_for(body, headers, auth))
         payload = response.get_json(silent=True)
         assert response.status_code == status, (response.status_code, payload)
         openapi.assert_valid(operation if status == 200 else "error", payload)
         return payload
 
-    def raw(self, operation: str, data: bytes | str, content_type: str = "application/json") -> Any:
-        return self.client.post(f"/fast/v1/{operation}", data=data, content_type=content_type)
+    def raw(
+        self,
+        operation: str,
+        data: bytes | str,
+        content_type: str = "application/json",
+        *,
+        headers: dict[str, str] | None = None,
+        auth: bool = True,
+        app_id: str | None = None,
+    ) -> Any:
+        body = {"app_id": app_id} if app_id else None
+        return self.client.post(
+            f"/fast/v1/{operation}",
+            data=data,
+            content_type=content_type,
+            headers=self.headers_for(body, headers, auth),
+        )
 
 
 @pytest.fixture

@@ -15,26 +15,9 @@ import pytest
 import yaml
 from jsonschema import Draft202012Validator
 
+from simulator.schemas import RESPONSE_SCHEMAS, close_objects
+
 SPEC = Path(__file__).resolve().parents[1].parent / "shared" / "spec" / "fast-to-seller.openapi.yaml"
-
-RESPONSE_SCHEMAS = {
-    "create": "v1CreateResponse",
-    "read": "v1ReadResponse",
-    "update": "v1UpdateResponse",
-    "delete": "v1DeleteResponse",
-    "error": "rpcStatus",
-}
-
-
-def _close(node: Any) -> None:
-    if isinstance(node, dict):
-        if node.get("type") == "object" and "properties" in node:
-            node.setdefault("additionalProperties", False)
-        for value in node.values():
-            _close(value)
-    elif isinstance(node, list):
-        for value in node:
-            _close(value)
 
 
 @cache
@@ -44,7 +27,7 @@ def spec() -> dict[str, Any]:
     with open(SPEC) as fh:
         document = yaml.safe_load(fh)
     strict = copy.deepcopy(document)
-    _close(strict["components"]["schemas"])
+    close_objects(strict["components"]["schemas"])
     return strict
 
 

@@ -193,8 +193,8 @@ def test_wrong_types_name_the_field(fast: Any) -> None:
     assert "order.items[0].quantity" in error["message"]
     detail = error["details"][0]
     assert detail["type_url"] == "type.googleapis.com/google.rpc.BadRequest"
-    violations = json.loads(base64.b64decode(detail["value"]))["field_violations"]
-    assert violations[0]["field"] == "order.items[0].quantity"
+    # google.rpc.BadRequest in protobuf: field_violations(1) { field(1), description(2) }.
+    assert b"\n\x17order.items[0].quantity" in base64.b64decode(detail["value"])
 
 
 @pytest.mark.parametrize(
@@ -229,13 +229,13 @@ def test_money_float_text_is_kept_exact(fast: Any) -> None:
     # 0.1 + 0.2 must stay 0.3 through the whole path: JSON numbers are read as decimals.
     response = fast.raw(
         "create",
-        '{"app_id":"sandbox","order":{"order":{"id":{"value":"F-dec"},"total_amount":0.30000000000000004,"lines":[{"id":{"value":"L"},"quantity":1,"external_product_id":"1001","unit_price":0.1}]}}}',
+        '{"app_id":"sandbox","order":{"order":{"id":{"value":"F-dec"},"total_amount":0.3,"lines":[{"id":{"value":"L"},"quantity":1,"external_product_id":"1001","unit_price":0.1}]}}}',
     )
     assert response.status_code == 200
     assert response.get_json()["order"]["order"]["lines"][0]["unit_price"] == "12.50"
 
 
-@pytest.mark.parametrize("amount", ["1.5e400", '"NaN"', '"Infinity"', "true", '"12,50"'])
+@pytest.mark.parametrize("amount", ["1.5e40", '"1.5e400"', '"NaN"', '"Infinity"', "true", '"12,50"'])
 def test_impossible_amounts_are_422(fast: Any, amount: str) -> None:
     body = '{"app_id":"sandbox","order":{"order":{"lines":[{"unit_price":AMOUNT}]}}}'.replace("AMOUNT", amount)
     response = fast.raw("create", body)
@@ -256,11 +256,12 @@ def test_too_deep_json_is_422(fast: Any) -> None:
     assert response.status_code == 422
 
 
-def test_unknown_store_is_404_and_unknown_cart_is_404(fast: Any) -> None:
+def test_unknown_store_is_401_and_unknown_cart_is_404(fast: Any) -> None:
+    # A token for an app this service does not serve opens nothing and says nothing about which apps exist.
     error = fast.call(
-        "read", {"app_id": "nobody", "type": "ENTITY_TYPE_ORDER", "order": {"external_order_id": "x"}}, status=404
+        "read", {"app_id": "nobody", "type": "ENTITY_TYPE_ORDER", "order": {"external_order_id": "x"}}, status=401
     )
-    assert "nobody" in error["message"]
+    assert "nobody" not in error["message"]
     fast.call("read", b.read("sbx_does_not_exist"), status=404)
     fast.call("update", b.update("F-unknown", items=[b.item("L1", 1)]), status=404)
 

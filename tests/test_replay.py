@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+import fast_auth
 from app import create_app
 from config import SANDBOX_STORE, Settings
 from errors import UpstreamUnavailable
@@ -46,7 +47,7 @@ def adapter_of(app: Any) -> Any:
 
 
 def post(app: Any, operation: str, body: dict[str, Any]) -> Any:
-    return app.test_client().post(f"/fast/v1/{operation}", json=body)
+    return app.test_client().post(f"/fast/v1/{operation}", json=body, headers=fast_auth.sandbox_headers("sandbox"))
 
 
 def test_a_repeat_returns_the_stored_answer_byte_for_byte(replay_app: Any, monkeypatch: Any) -> None:
@@ -128,15 +129,14 @@ def test_client_errors_are_stored(replay_app: Any, monkeypatch: Any) -> None:
 
 
 def test_records_expire(settings: Settings, state: Any, monkeypatch: Any) -> None:
-    app = create_app(replace(settings, idempotency_ttl=60), stores={"sandbox": SANDBOX_STORE}, state=state)
+    app = create_app(replace(settings, idempotency_ttl=1), stores={"sandbox": SANDBOX_STORE}, state=state)
     read = Counting(monkeypatch, adapter_of(app), "read")
     cart_id = post(app, "create", b.create("F-r7", [b.line("L1", 1, external_product_id="1001")])).get_json()
     body = {**b.read(cart_id["order"]["order"]["external_id"]), "request_id": {"value": "req-read"}}
     post(app, "read", body)
     post(app, "read", body)
     assert read.calls == 1
-    later = time.time() + 61
-    monkeypatch.setattr("state.time.time", lambda: later)
+    time.sleep(1.1)
     post(app, "read", body)
     assert read.calls == 2
 

@@ -109,6 +109,7 @@ def test_sqlite_is_shared_between_connections(tmp_path: Any) -> None:
 
 
 def test_an_unreachable_state_store_answers_503_not_500(tmp_path: Any) -> None:
+    import fast_auth
     from app import create_app
     from config import SANDBOX_STORE, Settings
     from state import RedisState
@@ -119,7 +120,7 @@ def test_an_unreachable_state_store_answers_503_not_500(tmp_path: Any) -> None:
         Settings(state_path=str(tmp_path / "unused.sqlite3")), stores={"sandbox": SANDBOX_STORE}, state=dead
     )
     body = b.create("F-dead", [b.line("L1", 1, external_product_id="1001")], request_id="r-dead")
-    response = app.test_client().post("/fast/v1/create", json=body)
+    response = app.test_client().post("/fast/v1/create", json=body, headers=fast_auth.sandbox_headers("sandbox"))
     assert response.status_code == 503
     assert response.headers["Retry-After"] == "2"
     assert response.get_json()["code"] == 14

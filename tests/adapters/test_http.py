@@ -190,6 +190,7 @@ def test_a_hanging_shop_hits_the_deadline_and_answers_503_in_time(hanging_server
 
 def test_a_hang_through_the_app_answers_503_within_the_deadline(hanging_server: str, tmp_path: Any) -> None:
     """End to end: a Fast call whose shop hangs gets a clean 503 with Retry-After before its deadline."""
+    import fast_auth
     from app import create_app
     from config import Settings, StoreConfig
     from errors import FastError
@@ -207,7 +208,11 @@ def test_a_hang_through_the_app_answers_503_within_the_deadline(hanging_server: 
     app = create_app(settings, stores={"hang": store})
     app.extensions["fast.service"]._adapters["hang"] = HangingAdapter()
     started = time.monotonic()
-    response = app.test_client().post("/fast/v1/read", json={"app_id": "hang", "order": {"external_order_id": "c1"}})
+    response = app.test_client().post(
+        "/fast/v1/read",
+        json={"app_id": "hang", "order": {"external_order_id": "c1"}},
+        headers=fast_auth.sandbox_headers("hang"),
+    )
     elapsed = time.monotonic() - started
     assert response.status_code == 503
     assert response.headers["Retry-After"]

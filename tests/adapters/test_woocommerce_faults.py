@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -262,7 +263,7 @@ def test_a_local_http_shop_works_with_an_application_password(settings: Settings
     )
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
         shop.install(rsps)
-        fast = FastClient(app_for(settings, state, store).test_client())
+        fast = FastClient(app_for(replace(settings, allow_http_upstream=True), state, store).test_client())
         cart_id = new_cart(fast, "F-http")
         r = fast.call("update", w(b.update("F-http", cart_id, convert_cart_to_order=True)))
         order_id = r["order"]["order"]["external_id"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
@@ -45,7 +46,7 @@ def test_a_checkout_over_real_http(served: FakeWooCommerce, state: SQLiteState, 
         {"payment_method": "cheque", "auth": "application_password", "username": served.app_user},
         {"FAST_STORE_ACME_APPLICATION_PASSWORD": served.app_password or ""},
     )
-    adapter = WooCommerceAdapter(store, state, settings)
+    adapter = WooCommerceAdapter(store, state, replace(settings, allow_http_upstream=True))
     ny = model.Address(
         first_name="Ada",
         last_name="Lovelace",
@@ -76,6 +77,6 @@ def test_consumer_keys_never_travel_over_plain_http(state: SQLiteState, settings
         {"payment_method": "cheque"},
         {"FAST_STORE_ACME_CONSUMER_KEY": "ck_0123456789", "FAST_STORE_ACME_CONSUMER_SECRET": "cs_0123456789"},
     )
-    adapter = WooCommerceAdapter(store, state, settings)
+    adapter = WooCommerceAdapter(store, state, replace(settings, allow_http_upstream=True))
     with pytest.raises(UpstreamUnavailable, match="not sent over plain http"):
         adapter.read(model.OrderRef(None, "727"))

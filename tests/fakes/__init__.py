@@ -1,0 +1,1 @@
+"""In-process fakes of the shops the adapters talk to (tests, benchmarks, fault injection)."""

@@ -71,7 +71,7 @@ def test_a_store_the_deployment_does_not_serve_fails(server: LocalServer) -> Non
         simulate_command, ["--url", server.url, "--app-id", "not-a-store", "--scenario", "abandoned-cart"]
     )
     assert outcome.exit_code == 1
-    assert "create answered 404" in outcome.output
+    assert "create answered 401" in outcome.output
 
 
 def test_demo_starts_plays_and_stops() -> None:

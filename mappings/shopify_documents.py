@@ -1,0 +1,357 @@
+"""Every GraphQL document the Shopify adapter sends, as constants.
+
+Each operation is assembled with exactly the fragments it uses (GraphQL
+rejects a document with an unused fragment). The test suite validates every
+document in ``DOCUMENTS`` against Shopify's Admin API schema, so a misspelt
+field fails CI rather than a checkout.
+"""
+
+from __future__ import annotations
+
+import re
+
+_FRAGMENTS: dict[str, str] = {
+    "FastMoney": """
+fragment FastMoney on MoneyBag {
+  presentmentMoney { amount currencyCode }
+}""",
+    "FastAddress": """
+fragment FastAddress on MailingAddress {
+  firstName lastName company address1 address2 city province provinceCode countryCodeV2 zip phone
+}""",
+    "FastTaxLine": """
+fragment FastTaxLine on TaxLine {
+  title rate priceSet { ...FastMoney }
+}""",
+    "FastVariant": """
+fragment FastVariant on ProductVariant {
+  id legacyResourceId sku title availableForSale inventoryPolicy inventoryQuantity
+  selectedOptions { name value }
+  inventoryItem { tracked requiresShipping }
+  product { id legacyResourceId title status hasOnlyDefaultVariant }
+}""",
+    "FastItemNode": """
+fragment FastItemNode on Node {
+  __typename
+  id
+  ... on ProductVariant { ...FastVariant }
+  ... on Product {
+    legacyResourceId title status hasOnlyDefaultVariant
+    variants(first: 50) { nodes { ...FastVariant } pageInfo { hasNextPage } }
+  }
+}""",
+    "FastDraftOrder": """
+fragment FastDraftOrder on DraftOrder {
+  id name status ready tags email phone
+  currencyCode presentmentCurrencyCode taxesIncluded reserveInventoryUntil
+  customAttributes { key value }
+  discountCodes
+  billingAddress { ...FastAddress }
+  shippingAddress { ...FastAddress }
+  lineItems(first: 25) {
+    pageInfo { hasNextPage }
+    nodes {
+      id uuid name title variantTitle sku quantity requiresShipping taxable custom
+      customAttributes { key value }
+      image { url }
+      variant { ...FastVariant }
+      originalUnitPriceSet { ...FastMoney }
+      originalTotalSet { ...FastMoney }
+      discountedTotalSet { ...FastMoney }
+      totalDiscountSet { ...FastMoney }
+      taxLines { ...FastTaxLine }
+    }
+  }
+  shippingLine {
+    title code shippingRateHandle
+    originalPriceSet { ...FastMoney }
+    discountedPriceSet { ...FastMoney }
+    taxLines { ...FastTaxLine }
+  }
+  platformDiscounts {
+    code title summary automaticDiscount presentationLevel discountClass
+    totalAmountPriceSet { ...FastMoney }
+    allocations {
+      reductionAmountSet { ...FastMoney }
+      target { __typename ... on DraftOrderLineItem { id } }
+    }
+  }
+  warnings {
+    __typename errorCode field message
+    ... on DraftOrderDiscountNotAppliedWarning { discountCode discountTitle }
+  }
+  totalLineItemsPriceSet { ...FastMoney }
+  subtotalPriceSet { ...FastMoney }
+  totalDiscountsSet { ...FastMoney }
+  totalShippingPriceSet { ...FastMoney }
+  totalTaxSet { ...FastMoney }
+  totalPriceSet { ...FastMoney }
+  order { id }
+}""",
+    "FastOrder": """
+fragment FastOrder on Order {
+  id name tags email phone currencyCode presentmentCurrencyCode taxesIncluded
+  cancelledAt closed displayFinancialStatus displayFulfillmentStatus canMarkAsPaid
+  customAttributes { key value }
+  discountCodes
+  billingAddress { ...FastAddress }
+  shippingAddress { ...FastAddress }
+  lineItems(first: 25) {
+    pageInfo { hasNextPage }
+    nodes {
+      id name title variantTitle sku quantity requiresShipping unfulfilledQuantity
+      customAttributes { key value }
+      image { url }
+      variant { id legacyResourceId selectedOptions { name value } product { id legacyResourceId } }
+      originalUnitPriceSet { ...FastMoney }
+      originalTotalSet { ...FastMoney }
+      totalDiscountSet { ...FastMoney }
+      discountAllocations {
+        allocatedAmountSet { ...FastMoney }
+        discountApplication { __typename ... on DiscountCodeApplication { code } }
+      }
+      taxLines { ...FastTaxLine }
+    }
+  }
+  shippingLine {
+    title code shippingRateHandle
+    originalPriceSet { ...FastMoney }
+    discountedPriceSet { ...FastMoney }
+    taxLines { ...FastTaxLine }
+    discountAllocations {
+      allocatedAmountSet { ...FastMoney }
+      discountApplication { __typename ... on DiscountCodeApplication { code } }
+    }
+  }
+  fulfillmentOrders(first: 5) {
+    nodes { id status fulfillmentHolds { id handle reason heldByRequestingApp } }
+  }
+  subtotalPriceSet { ...FastMoney }
+  totalDiscountsSet { ...FastMoney }
+  totalShippingPriceSet { ...FastMoney }
+  totalTaxSet { ...FastMoney }
+  totalPriceSet { ...FastMoney }
+}""",
+    "FastRates": """
+fragment FastRates on CalculatedDraftOrder {
+  availableShippingRates { handle title price { amount currencyCode } }
+}""",
+}
+
+_SPREAD = re.compile(r"\.\.\.([A-Z]\w*)")
+
+
+def _document(operation: str) -> str:
+    """The operation followed by every fragment it uses, directly or through another fragment."""
+    needed: list[str] = []
+    pending = [m for m in _SPREAD.findall(operation) if m in _FRAGMENTS]
+    while pending:
+        name = pending.pop(0)
+        if name in needed:
+            continue
+        needed.append(name)
+        pending.extend(m for m in _SPREAD.findall(_FRAGMENTS[name]) if m in _FRAGMENTS)
+    return operation.strip() + "\n" + "\n".join(_FRAGMENTS[name].strip() for name in needed) + "\n"
+
+
+# --- queries -----------------------------------------------------------------------------
+
+# Items are looked up by node id (variants and products) and by SKU in the same round trip.
+ITEM_LOOKUP_VARIABLES = (
+    "$withItems: Boolean!, $itemIds: [ID!]!, $withSkus: Boolean!, $skuQuery: String!, $skuCount: Int!"
+)
+_ITEM_LOOKUP_FIELDS = """
+  items: nodes(ids: $itemIds) @include(if: $withItems) { ...FastItemNode }
+  skuVariants: productVariants(first: $skuCount, query: $skuQuery) @include(if: $withSkus) {
+    nodes { ...FastVariant }
+  }"""
+
+DRAFT_QUERY = _document(
+    f"""
+query FastDraftOrder($id: ID!, {ITEM_LOOKUP_VARIABLES}) {{
+  draftOrder(id: $id) {{ ...FastDraftOrder }}{_ITEM_LOOKUP_FIELDS}
+}}"""
+)
+
+# Items that did not fit in the first round trip's cost budget.
+ITEMS_QUERY = _document(
+    f"""
+query FastItems({ITEM_LOOKUP_VARIABLES}) {{{_ITEM_LOOKUP_FIELDS}
+}}"""
+)
+
+# A create resolves its items and looks for a draft already made for this Fast order (a retried create).
+CREATE_LOOKUP_QUERY = _document(
+    f"""
+query FastCreateLookup($withExisting: Boolean!, $existingQuery: String!, {ITEM_LOOKUP_VARIABLES}) {{
+  existing: draftOrders(first: 1, query: $existingQuery, sortKey: ID, reverse: true) @include(if: $withExisting) {{
+    nodes {{ id status customAttributes {{ key value }} }}
+  }}{_ITEM_LOOKUP_FIELDS}
+}}"""
+)
+
+FIND_DRAFT_QUERY = _document(
+    """
+query FastFindDraft($query: String!) {
+  draftOrders(first: 1, query: $query, sortKey: ID, reverse: true) { nodes { ...FastDraftOrder } }
+}"""
+)
+
+ORDER_QUERY = _document(
+    """
+query FastOrder($id: ID!) {
+  order(id: $id) { ...FastOrder }
+}"""
+)
+
+# Sized to stay under Shopify's 1000-point single-query cost: 5 delivery profiles of up to 30 zones each.
+SHIPPING_ZONES_QUERY = _document(
+    """
+query FastShippingZones {
+  shop { shipsToCountries }
+  deliveryProfiles(first: 5) {
+    nodes {
+      profileLocationGroups {
+        locationGroupZones(first: 30) {
+          nodes { zone { countries { code { countryCode restOfWorld } provinces { code } } } }
+        }
+      }
+    }
+  }
+}"""
+)
+
+# --- mutations ---------------------------------------------------------------------------
+
+DRAFT_CREATE_MUTATION = _document(
+    """
+mutation FastDraftCreate($input: DraftOrderInput!, $withRates: Boolean!, $calcInput: DraftOrderInput!) {
+  draftOrderCreate(input: $input) {
+    draftOrder { ...FastDraftOrder }
+    userErrors { field message }
+  }
+  draftOrderCalculate(input: $calcInput) @include(if: $withRates) {
+    calculatedDraftOrder { ...FastRates }
+    userErrors { field message }
+  }
+}"""
+)
+
+DRAFT_UPDATE_MUTATION = _document(
+    """
+mutation FastDraftUpdate($id: ID!, $input: DraftOrderInput!, $withRates: Boolean!, $calcInput: DraftOrderInput!) {
+  draftOrderUpdate(id: $id, input: $input) {
+    draftOrder { ...FastDraftOrder }
+    userErrors { field message }
+  }
+  draftOrderCalculate(input: $calcInput) @include(if: $withRates) {
+    calculatedDraftOrder { ...FastRates }
+    userErrors { field message }
+  }
+}"""
+)
+
+DRAFT_CALCULATE_MUTATION = _document(
+    """
+mutation FastDraftCalculate($input: DraftOrderInput!) {
+  draftOrderCalculate(input: $input) {
+    calculatedDraftOrder { ...FastRates }
+    userErrors { field message }
+  }
+}"""
+)
+
+DRAFT_COMPLETE_MUTATION = _document(
+    """
+mutation FastDraftComplete($id: ID!, $paymentPending: Boolean!) {
+  draftOrderComplete(id: $id, paymentPending: $paymentPending) {
+    draftOrder { id status order { ...FastOrder } }
+    userErrors { field message }
+  }
+}"""
+)
+
+DRAFT_DELETE_MUTATION = _document(
+    """
+mutation FastDraftDelete($input: DraftOrderDeleteInput!) {
+  draftOrderDelete(input: $input) {
+    deletedId
+    userErrors { field message }
+  }
+}"""
+)
+
+ORDER_MARK_AS_PAID_MUTATION = _document(
+    """
+mutation FastOrderMarkAsPaid($input: OrderMarkAsPaidInput!) {
+  orderMarkAsPaid(input: $input) {
+    order { ...FastOrder }
+    userErrors { field message }
+  }
+}"""
+)
+
+ORDER_CANCEL_MUTATION = _document(
+    """
+mutation FastOrderCancel(
+  $orderId: ID!, $reason: OrderCancelReason!, $refund: Boolean!, $restock: Boolean!,
+  $notifyCustomer: Boolean!, $staffNote: String
+) {
+  orderCancel(
+    orderId: $orderId, reason: $reason, refund: $refund, restock: $restock,
+    notifyCustomer: $notifyCustomer, staffNote: $staffNote
+  ) {
+    job { id done }
+    orderCancelUserErrors { code field message }
+  }
+}"""
+)
+
+# Fast's status lives in one tag on the order: add the new one, then drop the others.
+ORDER_TAGS_MUTATION = _document(
+    """
+mutation FastOrderTags($id: ID!, $add: [String!]!, $withRemove: Boolean!, $remove: [String!]!) {
+  tagsAdd(id: $id, tags: $add) { node { id } userErrors { field message } }
+  tagsRemove(id: $id, tags: $remove) @include(if: $withRemove) { node { id } userErrors { field message } }
+}"""
+)
+
+FULFILLMENT_HOLD_MUTATION = _document(
+    """
+mutation FastFulfillmentHold($id: ID!, $hold: FulfillmentOrderHoldInput!) {
+  fulfillmentOrderHold(id: $id, fulfillmentHold: $hold) {
+    fulfillmentOrder { id status }
+    userErrors { field message }
+  }
+}"""
+)
+
+FULFILLMENT_RELEASE_MUTATION = _document(
+    """
+mutation FastFulfillmentRelease($id: ID!, $holdIds: [ID!]) {
+  fulfillmentOrderReleaseHold(id: $id, holdIds: $holdIds) {
+    fulfillmentOrder { id status }
+    userErrors { field message }
+  }
+}"""
+)
+
+# name -> document: everything the adapter can send (the tests validate each one).
+DOCUMENTS: dict[str, str] = {
+    "FastDraftOrder": DRAFT_QUERY,
+    "FastCreateLookup": CREATE_LOOKUP_QUERY,
+    "FastItems": ITEMS_QUERY,
+    "FastFindDraft": FIND_DRAFT_QUERY,
+    "FastOrder": ORDER_QUERY,
+    "FastShippingZones": SHIPPING_ZONES_QUERY,
+    "FastDraftCreate": DRAFT_CREATE_MUTATION,
+    "FastDraftUpdate": DRAFT_UPDATE_MUTATION,
+    "FastDraftCalculate": DRAFT_CALCULATE_MUTATION,
+    "FastDraftComplete": DRAFT_COMPLETE_MUTATION,
+    "FastDraftDelete": DRAFT_DELETE_MUTATION,
+    "FastOrderMarkAsPaid": ORDER_MARK_AS_PAID_MUTATION,
+    "FastOrderCancel": ORDER_CANCEL_MUTATION,
+    "FastOrderTags": ORDER_TAGS_MUTATION,
+    "FastFulfillmentHold": FULFILLMENT_HOLD_MUTATION,
+    "FastFulfillmentRelease": FULFILLMENT_RELEASE_MUTATION,
+}
