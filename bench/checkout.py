@@ -26,7 +26,8 @@ class Product:
     first: dict[str, Any]
     second: dict[str, Any]
     coupon: str
-    option: str | None = None  # a shipping option to switch to, when the shop offers one
+    # The shipping option to switch to: its external id, or its place in the offered options.
+    option: str | int | None = None
 
 
 SANDBOX = Product(
@@ -96,10 +97,11 @@ def checkout(app_id: str, product: Product) -> Iterator[Call]:
         "shipments",
         update(shipments=[{"ship_to": NY, "line_refs": [{"id": {"value": first_line}, "quantity": 1}]}]),
     )
-    if product.option:
-        option = product.option
+    if product.option is not None:
+        wanted = product.option
 
         def choose(seen: dict[str, Any]) -> dict[str, Any]:
+            option = wanted if isinstance(wanted, str) else seen.get("options", [""] * (wanted + 1))[wanted]
             # plan_id and option_id carry the external ids this server gave them (Fast's facts).
             choice = {"plan_id": {"value": seen.get("plan_id", "")}, "option_id": {"value": option}}
             return update(shipping_option={**choice, "external_option_id": option})(seen)

@@ -221,6 +221,7 @@ def drive(
                 plans = order.get("shipment_plans") or []
                 if plans and plans[0].get("external_id"):
                     seen["plan_id"] = plans[0]["external_id"]
+                    seen["options"] = [o.get("external_id") for o in plans[0].get("available_options") or []]
 
     threads = [threading.Thread(target=worker, args=(n,)) for n in range(concurrency)]
     started = time.perf_counter()
@@ -276,6 +277,7 @@ def summarise(run: Run, wall: float, replay: targets.Replay | None) -> dict[str,
         result["replay"] = {
             "requests": replay.requests,
             "status_mismatches": replay.mismatches,
+            "different_answers": replay.different_answers,
             "wall_s": replay.wall_s,
         }
     result["failures"] = run.failures[:20]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.client
+import json
 import os
 import signal
 import subprocess
@@ -10,6 +11,7 @@ import sys
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,13 +31,16 @@ class Replay:
     trips: dict[str, int] = field(default_factory=dict)  # per X-Request-ID: upstream requests
     requests: int = 0
     mismatches: int = 0  # replayed answers whose status differs from the original's
+    different_answers: int = 0  # replayed answers whose JSON keys differ from the original's
     wall_s: float = 0.0
 
 
 class FakeShopProcess:
     """A fake shop (bench/upstream.py) served by gunicorn in its own process."""
 
-    def __init__(self, platform: str, delay_ms: float, port: int, threads: int, store_env: dict[str, str]) -> None:
+    def __init__(
+        self, platform: str, delay_ms: float, port: int, threads: int, store_env: dict[str, str], jwks: Path
+    ) -> None:
         self.platform, self.delay_ms, self.port = platform, delay_ms, port
         self.base_url = f"http://127.0.0.1:{port}"
         self._store_env = store_env
@@ -44,6 +49,7 @@ class FakeShopProcess:
             "BENCH_UPSTREAM": platform,
             "BENCH_UPSTREAM_DELAY_MS": str(delay_ms),
             "BENCH_UPSTREAM_BASE_URL": self.base_url,
+            "BENCH_JWKS_FILE": str(jwks),
         }
         # Not the service's gunicorn.conf.py (its worker recycling would lose the shop's state).
         command = [sys.executable, "-m", "gunicorn", "-c", "python:bench.upstream", "-w", "1", "-k", "gthread"]
@@ -122,6 +128,8 @@ class FakeShopProcess:
         for thread in threads:
             thread.join()
         replay.wall_s = round(time.perf_counter() - started, 2)
+        compared = requests.get(f"{self.base_url}/__bench/compare", timeout=300).json()
+        replay.different_answers = compared["different"]
         self._replay = replay
 
     def last_replay(self) -> Replay:
@@ -136,8 +144,36 @@ class FakeShopProcess:
                 os.killpg(self.process.pid, signal.SIGKILL)
 
 
+class Signer:
+    """The benchmark's stand-in for Fast's signing key: a JWKS the service fetches, tokens it accepts."""
+
+    KID = "fast-bench-key-1"
+    ISSUER = "https://api.fast.co"  # one of the issuers the service accepts by default
+
+    def __init__(self) -> None:
+        from cryptography.hazmat.primitives.asymmetric import rsa
+
+        self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+    def jwks(self) -> bytes:
+        from jwt.algorithms import RSAAlgorithm
+
+        jwk = json.loads(RSAAlgorithm.to_jwk(self.key.public_key()))
+        jwk.update({"kid": self.KID, "alg": "RS256", "use": "sig"})
+        return json.dumps({"keys": [jwk]}).encode()
+
+    def token(self, app_id: str, ttl: int = 4 * 3600) -> str:
+        import jwt
+
+        now = int(time.time())
+        claims = {"iss": self.ISSUER, "aud": app_id, "iat": now, "exp": now + ttl}
+        return jwt.encode(claims, self.key, algorithm="RS256", headers={"kid": self.KID})
+
+
 @dataclass(frozen=True)
 class Target:
+    """The sandbox shop: no upstream; calls are signed with the project's public sandbox key."""
+
     name: str
     app_id: str
     product: Product
@@ -147,47 +183,91 @@ class Target:
         return {}
 
     def auth_headers(self) -> dict[str, str]:
-        return {}
+        import fast_auth
+
+        return {"Authorization": f"Bearer {fast_auth.sandbox_token(self.app_id, ttl=4 * 3600)}"}
 
     def start_upstream(self, delay_ms: float, workdir: Path, port: int, threads: int) -> FakeShopProcess:
         raise NotImplementedError(f"{self.name} has no upstream")
 
 
 @dataclass(frozen=True)
-class WooCommerceTarget(Target):
-    """The WooCommerce adapter in front of tests/fakes/woocommerce.py over plain local HTTP."""
+class PlatformTarget(Target):
+    """A platform adapter in front of its fake shop over plain local HTTP; calls signed like Fast signs them."""
+
+    signer: Signer = field(default_factory=Signer)
+
+    def stores_entry(self, port: int) -> tuple[str, dict[str, str]]:
+        raise NotImplementedError
+
+    def auth_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.signer.token(self.app_id)}"}
 
     def start_upstream(self, delay_ms: float, workdir: Path, port: int, threads: int) -> FakeShopProcess:
+        entry, secrets = self.stores_entry(port)
+        stores = workdir / "stores.toml"
+        stores.write_text(f'[stores."{self.app_id}"]\nname = "bench"\n{entry}')
+        jwks = workdir / "jwks.json"
+        jwks.write_bytes(self.signer.jwks())
+        env = {
+            "FAST_STORES_FILE": str(stores),
+            "FAST_ALLOW_HTTP_UPSTREAM": "1",
+            "FAST_JWKS_URL": f"http://127.0.0.1:{port}/__bench/jwks",
+            **secrets,
+        }
+        return FakeShopProcess(self.name, delay_ms, port, threads, env, jwks)
+
+
+class WooCommerceTarget(PlatformTarget):
+    """The WooCommerce adapter in front of tests/fakes/woocommerce.py."""
+
+    def stores_entry(self, port: int) -> tuple[str, dict[str, str]]:
         from tests.fakes.woocommerce import FakeWooCommerce
 
         defaults = FakeWooCommerce()  # the fake's credentials
-        stores = workdir / "stores.toml"
-        stores.write_text(
-            f'[stores."{self.app_id}"]\n'
-            'name = "bench"\n'
+        entry = (
             'adapter = "woocommerce"\n'
             f'base_url = "http://127.0.0.1:{port}"\n'
             'auth = "application_password"\n'  # consumer keys are never sent over plain http
             f'username = "{defaults.app_user}"\n'
             'payment_method = "cheque"\n'
         )
-        env = {
-            "FAST_STORES_FILE": str(stores),
-            "FAST_ALLOW_HTTP_UPSTREAM": "1",
-            "FAST_STORE_BENCH_APPLICATION_PASSWORD": defaults.app_password or "",
-        }
-        return FakeShopProcess(self.name, delay_ms, port, threads, env)
+        return entry, {"FAST_STORE_BENCH_APPLICATION_PASSWORD": defaults.app_password or ""}
 
 
-TARGETS: dict[str, Target] = {
-    "sandbox": Target("sandbox", "sandbox", SANDBOX),
-    "woocommerce": WooCommerceTarget("woocommerce", "bench-woo", WOOCOMMERCE, has_upstream=True),
+class ShopifyTarget(PlatformTarget):
+    """The Shopify adapter in front of tests/fakes/shopify.py (the Admin GraphQL API run by graphql-core)."""
+
+    def stores_entry(self, port: int) -> tuple[str, dict[str, str]]:
+        from bench.upstream import SHOPIFY_TOKEN
+
+        entry = f'adapter = "shopify"\nbase_url = "http://127.0.0.1:{port}"\n'
+        return entry, {"FAST_STORE_BENCH_ACCESS_TOKEN": SHOPIFY_TOKEN}
+
+
+def shopify_product() -> Product:
+    """What to buy in bench/upstream.py's Shopify shop (its ids are deterministic)."""
+    from bench.upstream import shopify_shop
+
+    shop = shopify_shop()
+    return Product(
+        first={"external_product_id": str(shop.tee.id), "external_variant_id": str(shop.tee.variants[0].id)},
+        second={"external_item_id": "MUG"},
+        coupon="SAVE10",
+        option=1,  # Express, the second rate offered
+    )
+
+
+TARGETS: dict[str, Callable[[], Target]] = {
+    "sandbox": lambda: Target("sandbox", "sandbox", SANDBOX),
+    "woocommerce": lambda: WooCommerceTarget("woocommerce", "bench-woo", WOOCOMMERCE, has_upstream=True),
+    "shopify": lambda: ShopifyTarget("shopify", "bench-shopify", shopify_product(), has_upstream=True),
 }
 
 
 def names() -> list[str]:
-    return sorted(TARGETS)
+    return list(TARGETS)
 
 
 def get(name: str) -> Target:
-    return TARGETS[name]
+    return TARGETS[name]()

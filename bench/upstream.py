@@ -19,19 +19,25 @@ work (the same carts, the same order ids).
 
 Control endpoints, under ``/__bench/``: ``POST reset`` (empty the log, snapshot
 the state), ``GET records`` (the log as JSON), ``POST restore`` (back to the
-snapshot).
+snapshot), ``GET jwks`` (the benchmark's stand-in for Fast's signing keys, from
+``BENCH_JWKS_FILE``: the service verifies every call's token against it).
 """
 
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import io
+import itertools
 import json
 import os
 import threading
 import time
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
+
+import requests
 
 JSON = dict[str, Any]
 WSGIApp = Callable[[JSON, Callable[..., Any]], Iterable[bytes]]
@@ -40,19 +46,42 @@ WSGIApp = Callable[[JSON, Callable[..., Any]], Iterable[bytes]]
 _SKIP_HEADERS = {"HTTP_HOST", "HTTP_CONNECTION", "HTTP_CONTENT_LENGTH", "HTTP_X_BENCH_REPLAY"}
 
 
+_LOCKS = (type(threading.Lock()), type(threading.RLock()))
+
+
 def _counters(shop: Any) -> dict[str, int]:
-    """The shop's id counters (next order id, next item id...): pinned when a request is replayed."""
-    return {k: v for k, v in vars(shop).items() if k.startswith("next_") and type(v) is int}
+    """The shop's id counters (``next_order_id`` ints, ``itertools.count``s): pinned when a request is replayed."""
+    out = {}
+    for name, value in vars(shop).items():
+        if name.startswith("next_") and type(value) is int:
+            out[name] = value
+        elif isinstance(value, itertools.count):
+            out[name] = next(copy.copy(value))  # the next id, without taking it
+    return out
+
+
+def _pin(shop: Any, counters: dict[str, int]) -> None:
+    for name, value in counters.items():
+        setattr(shop, name, itertools.count(value) if isinstance(getattr(shop, name), itertools.count) else value)
+
+
+def _state(shop: Any) -> dict[str, Any]:
+    """A deep copy of the shop's state (its locks are not state)."""
+    return {k: copy.deepcopy(v) for k, v in vars(shop).items() if not isinstance(v, _LOCKS)}
 
 
 class RecordingUpstream:
     """A WSGI app around a fake shop's own WSGI app."""
 
-    def __init__(self, shop: Any, delay_ms: float = 0.0) -> None:
+    def __init__(self, shop: Any, app: WSGIApp, delay_ms: float = 0.0, jwks: bytes | None = None) -> None:
         self.shop = shop
+        self.app = app
+        self.jwks = jwks
         self.delay = delay_ms / 1000
         self.lock = threading.Lock()
         self.records: list[JSON] = []
+        self.answers: list[bytes] = []  # the body of each recorded request's answer
+        self.replayed: dict[int, bytes] = {}  # the same, for each replayed request
         self.snapshot: JSON | None = None
 
     # --- the shop ----------------------------------------------------------------------
@@ -74,8 +103,9 @@ class RecordingUpstream:
         inner = {**environ, "wsgi.input": io.BytesIO(body), "CONTENT_LENGTH": str(len(body))}
         with self.lock:
             if replay_of is not None:
-                vars(self.shop).update(self.records[int(replay_of)]["counters"])
-                chunks = list(self.shop.wsgi(inner, capture))
+                _pin(self.shop, self.records[int(replay_of)]["counters"])
+                chunks = list(self.app(inner, capture))
+                self.replayed[int(replay_of)] = b"".join(chunks)
             else:
                 record = {
                     "seq": len(self.records),
@@ -87,8 +117,9 @@ class RecordingUpstream:
                     "counters": _counters(self.shop),
                 }
                 self.records.append(record)
-                chunks = list(self.shop.wsgi(inner, capture))
+                chunks = list(self.app(inner, capture))
                 record["status"] = int(answer[0].split()[0])
+                self.answers.append(b"".join(chunks))
         start_response(*answer)
         return chunks
 
@@ -97,23 +128,62 @@ class RecordingUpstream:
     def _control(self, environ: JSON, action: str, start_response: Callable[..., Any]) -> list[bytes]:
         method = environ["REQUEST_METHOD"]
         payload: Any = {"ok": True}
+        if action == "jwks" and self.jwks is not None:
+            start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(self.jwks)))])
+            return [self.jwks]
         with self.lock:
             if action == "reset" and method == "POST":
-                self.records = []
-                self.shop.calls.clear()
-                self.snapshot = copy.deepcopy(vars(self.shop))
+                self.records, self.answers, self.replayed = [], [], {}
+                self._forget_calls()
+                self.snapshot = _state(self.shop)
             elif action == "restore" and method == "POST":
                 if self.snapshot is None:
                     return _answer(start_response, "409 Conflict", {"error": "no snapshot: reset first"})
-                self.shop.calls.clear()
                 vars(self.shop).update(copy.deepcopy(self.snapshot))
             elif action == "records" and method == "GET":
                 payload = self.records
+            elif action == "compare" and method == "GET":
+                payload = self._compare()
             elif action == "health":
                 pass
             else:
                 return _answer(start_response, "404 Not Found", {"error": "no such control"})
         return _answer(start_response, "200 OK", payload)
+
+    def _compare(self) -> JSON:
+        """Did each replayed request get an answer of the same shape (the same keys, the same errors)?
+
+        Values differ (timestamps, order keys); a missing cart, a refused
+        coupon or a GraphQL error changes the keys.
+        """
+        different = [
+            seq
+            for seq, body in self.replayed.items()
+            if _shape(body) != _shape(self.answers[seq]) or self.records[seq]["status"] is None
+        ]
+        return {"replayed": len(self.replayed), "different": len(different), "examples": different[:5]}
+
+    def _forget_calls(self) -> None:
+        """The fakes' own call logs (for tests) would grow with every request of the run."""
+        for name in ("calls", "requests"):
+            if isinstance(getattr(self.shop, name, None), list):
+                getattr(self.shop, name).clear()
+
+
+def _shape(body: bytes) -> Any:
+    """The keys of a JSON answer, nested, without values (lists by their items' shapes)."""
+
+    def walk(value: Any) -> Any:
+        if isinstance(value, dict):
+            return tuple(sorted((k, walk(v)) for k, v in value.items()))
+        if isinstance(value, list):
+            return ("list", *sorted({repr(walk(v)) for v in value}))
+        return None
+
+    try:
+        return walk(json.loads(body))
+    except ValueError:
+        return ("not json", len(body))
 
 
 def _request_headers(environ: JSON) -> dict[str, str]:
@@ -136,7 +206,7 @@ def _answer(start_response: Callable[..., Any], status: str, payload: Any) -> li
 # --- the shops ---------------------------------------------------------------------------
 
 
-def woocommerce_shop(base_url: str) -> Any:
+def woocommerce_shop(base_url: str) -> tuple[Any, WSGIApp]:
     """The tests' standard WooCommerce shop with unlimited stock (thousands of checkouts buy from it)."""
     from tests.fakes.woocommerce import standard_shop
 
@@ -144,13 +214,67 @@ def woocommerce_shop(base_url: str) -> Any:
     for product in shop.products.values():
         if product.stock:
             product.stock = None
+    return shop, shop.wsgi
+
+
+SHOPIFY_TOKEN = "shpat_bench_0000000000000000000000000000"
+
+
+def shopify_shop(base_url: str = "http://127.0.0.1") -> Any:
+    """The Shopify tests' shop (tests/adapters/shopify_shop.py) with unlimited stock, on the real clock."""
+    from tests.fakes.shopify import FakeShopify
+
+    shop = FakeShopify(token=SHOPIFY_TOKEN, now=lambda: dt.datetime.now(dt.UTC))
+    shop.uuids = itertools.count(1)  # an attribute, so a replay can pin it like the id counters
+    shop.new_uuid = lambda: f"9f3c2a10-5d4e-4b8a-9c1d-{next(shop.uuids):012d}"
+    shop.url = f"{base_url.rstrip('/')}/admin/api/2025-01/graphql.json"
+    shop.tee = shop.add_product(
+        "Tee",
+        [
+            {"options": [("Size", "M"), ("Color", "Black")], "price": "25.00", "sku": "TEE-M-BLK"},
+            {"options": [("Size", "L"), ("Color", "Black")], "price": "25.00", "sku": "TEE-L-BLK"},
+        ],
+        image_url="https://cdn.shopify.com/s/files/1/tee.png",
+    )
+    shop.mug = shop.add_product("Mug", [{"price": "12.50", "sku": "MUG"}])
+    shop.add_rate("Standard", "5.99", {"US"}, free_over="150.00")
+    shop.add_rate("Express", "14.99", {"US"})
+    shop.set_tax("US", "NY", "NY State Tax", "0.08875", shipping=True)
+    shop.add_code("SAVE10", "percent", "10", title="10% off every item")
     return shop
 
 
-SHOPS: dict[str, Callable[[str], Any]] = {"woocommerce": woocommerce_shop}
+def _shopify(base_url: str) -> tuple[Any, WSGIApp]:
+    from tests.fakes.shopify import admin_schema
+
+    shop = shopify_shop(base_url)
+    admin_schema()  # parse the 3 MB schema now, not in the first request
+
+    def app(environ: JSON, start_response: Callable[..., Any]) -> list[bytes]:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        url = f"{base_url.rstrip('/')}{environ.get('PATH_INFO', '')}"
+        if environ["REQUEST_METHOD"] != "POST" or url != shop.url:
+            return _answer(start_response, "404 Not Found", {"errors": "Not Found"})
+        request = requests.Request("POST", url, headers=_request_headers(environ), data=body).prepare()
+        try:
+            status, headers, text = shop.handle(request)
+        except requests.RequestException:
+            return _answer(start_response, "504 Gateway Timeout", {"errors": "timeout"})
+        data = text.encode() if isinstance(text, str) else text
+        start_response(f"{status} X", [("Content-Type", "application/json"), *headers.items()])
+        return [data]
+
+    return shop, app
+
+
+SHOPS: dict[str, Callable[[str], tuple[Any, WSGIApp]]] = {"woocommerce": woocommerce_shop, "shopify": _shopify}
 
 
 def from_env() -> RecordingUpstream:
     """gunicorn's entry point: the shop named by BENCH_UPSTREAM, answering after BENCH_UPSTREAM_DELAY_MS."""
-    shop = SHOPS[os.environ["BENCH_UPSTREAM"]](os.environ["BENCH_UPSTREAM_BASE_URL"])
-    return RecordingUpstream(shop, float(os.environ.get("BENCH_UPSTREAM_DELAY_MS", "0")))
+    shop, app = SHOPS[os.environ["BENCH_UPSTREAM"]](os.environ["BENCH_UPSTREAM_BASE_URL"])
+    jwks = os.environ.get("BENCH_JWKS_FILE")
+    return RecordingUpstream(
+        shop, app, float(os.environ.get("BENCH_UPSTREAM_DELAY_MS", "0")), Path(jwks).read_bytes() if jwks else None
+    )
