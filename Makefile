@@ -1,5 +1,6 @@
 # The two commands of the README: `make run` serves the sandbox shop, `make test` runs the tests.
 # Each sets itself up on a fresh machine (a virtualenv in .venv from the pinned requirements).
+# `make bench` measures what the proxy adds on top of each shop (docs/benchmark.md, about 10 minutes).
 
 PYTHON ?= python3
 VENV := .venv
@@ -24,6 +25,9 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+bench: $(STAMP)
+	$(BIN)/python -m bench.all $(BENCH_ARGS)
 
 demo: $(STAMP)
 	$(BIN)/flask fast demo

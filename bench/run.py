@@ -26,6 +26,7 @@ import http.client
 import json
 import os
 import platform as platform_module
+import shutil
 import signal
 import socket
 import statistics
@@ -174,9 +175,19 @@ def memory_kb(pid: int, key: str) -> int:
 
 
 def drive(
-    base: str, target: targets.Target, checkouts: int, concurrency: int, run: Run, headers: dict[str, str]
+    base: str,
+    target: targets.Target,
+    checkouts: int,
+    concurrency: int,
+    run: Run,
+    headers: dict[str, str],
+    think_ms: float = 0.0,
 ) -> float:
-    """Run ``checkouts`` full checkouts over ``concurrency`` threads; returns the wall time."""
+    """Run ``checkouts`` full checkouts over ``concurrency`` threads; returns the wall time.
+
+    ``think_ms``: the shopper's pause between two calls of a checkout (0: the next
+    call as soon as the answer is in). With a pause, the checkouts start staggered.
+    """
     remaining = iter(range(checkouts))
     take = threading.Lock()
     host, port = base.removeprefix("http://").split(":")
@@ -184,13 +195,16 @@ def drive(
     def worker(n: int) -> None:
         # http.client keeps the driver's own CPU cost low: it shares the machine with the service.
         connection = http.client.HTTPConnection(host, int(port), timeout=60)
+        time.sleep(think_ms / 1000 * n / concurrency)
         while True:
             with take:
                 if next(remaining, None) is None:
                     connection.close()
                     return
             seen: dict[str, Any] = {}
-            for call in checkout(target.app_id, target.product):
+            for index, call in enumerate(checkout(target.app_id, target.product)):
+                if index and think_ms:
+                    time.sleep(think_ms / 1000)
                 request_id = f"bench-{n}-{time.monotonic_ns()}"
                 payload = json.dumps(call.body(seen)).encode()
                 started = time.perf_counter()
@@ -292,6 +306,7 @@ def phase(
     concurrency: int,
     meter: Meter,
     headers: dict[str, str],
+    think_ms: float = 0.0,
 ) -> dict[str, Any]:
     if upstream is not None:
         upstream.reset()
@@ -300,7 +315,7 @@ def phase(
     if upstream is not None:
         processes["shop"] = [upstream.process.pid, *worker_pids(upstream.process.pid)]
     cpu_before = {name: cpu_seconds(pids) for name, pids in processes.items()}
-    wall = drive(base, target, checkouts, concurrency, run, headers)
+    wall = drive(base, target, checkouts, concurrency, run, headers, think_ms)
     # CPU per Fast call: what bounds calls/s on a machine the three processes share.
     cpu = {
         f"{name}_cpu_ms_per_call": round((cpu_seconds(pids) - cpu_before[name]) * 1000 / max(1, len(run.samples)), 2)
@@ -310,7 +325,13 @@ def phase(
     if upstream is not None:
         upstream.replay_directly()
         replay = upstream.last_replay()
-    return {"concurrency": concurrency, "checkouts": checkouts, **cpu, **summarise(run, wall, replay)}
+    return {
+        "concurrency": concurrency,
+        "checkouts": checkouts,
+        "think_ms": think_ms,
+        **cpu,
+        **summarise(run, wall, replay),
+    }
 
 
 def bench(args: argparse.Namespace) -> dict[str, Any]:
@@ -349,7 +370,9 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
         if args.latency_checkouts:
             phases["latency"] = phase(base, target, upstream, args.latency_checkouts, 1, meter, headers)
         if args.checkouts:
-            phases["load"] = phase(base, target, upstream, args.checkouts, args.concurrency, meter, headers)
+            phases["load"] = phase(
+                base, target, upstream, args.checkouts, args.concurrency, meter, headers, args.think_ms
+            )
         result["phases"] = phases
         workers = worker_pids(service.pid)
         result["memory"] = memory_report(meter, workers)
@@ -362,6 +385,7 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
         "upstream_delay_ms": args.delay_ms if target.has_upstream else None,
         "concurrency": args.concurrency,
         "checkouts": args.checkouts,
+        "think_ms": args.think_ms,
         "latency_checkouts": args.latency_checkouts,
         "gunicorn_workers": args.workers,
         "gunicorn_threads": args.threads or "gunicorn.conf.py default",
@@ -369,6 +393,10 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
         "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
     }
     result["targets"] = evaluate(result)
+    if result["targets"]["no_errors"]["met"]:
+        shutil.rmtree(workdir, ignore_errors=True)
+    else:
+        print(f"errors: the service's log is in {workdir / 'service.log'}", file=sys.stderr)
     return result
 
 
@@ -428,7 +456,9 @@ def table(result: dict[str, Any]) -> str:
     lines = [f"== {setup['platform']}, {delay}"]
     for name, ph in result["phases"].items():
         lines.append(
-            f"-- {name}: {ph['concurrency']} concurrent checkouts, {ph['calls']} calls, {ph['calls_per_s']} calls/s,"
+            f"-- {name}: {ph['concurrency']} concurrent checkouts"
+            + (f" pausing {ph['think_ms']:g} ms between calls" if ph.get("think_ms") else "")
+            + f", {ph['calls']} calls, {ph['calls_per_s']} calls/s,"
             f" {ph['errors']} errors; CPU ms per call: service {ph['service_cpu_ms_per_call']},"
             f" driver {ph['driver_cpu_ms_per_call']}"
             + (f", shop {ph['shop_cpu_ms_per_call']}" if "shop_cpu_ms_per_call" in ph else "")
@@ -460,6 +490,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--concurrency", type=int, default=16, help="checkouts running at once in the load phase")
     p.add_argument("--checkouts", type=int, default=300, help="checkouts in the load phase (0: no load phase)")
     p.add_argument("--latency-checkouts", type=int, default=0, help="checkouts one at a time (0: no latency phase)")
+    p.add_argument("--think-ms", type=float, default=0.0, help="load phase: pause between a checkout's calls")
     p.add_argument("--warmup", type=int, default=20)
     p.add_argument("--workers", type=int, default=2, help="gunicorn workers (WEB_CONCURRENCY)")
     p.add_argument("--threads", type=int, default=0, help="threads per worker (default: gunicorn.conf.py's)")

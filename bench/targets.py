@@ -91,8 +91,10 @@ class FakeShopProcess:
         """Send every recorded request straight to the shop again, timing each one.
 
         The requests of one driver thread (``bench-<n>-...``) are replayed in their
-        order by one thread, the threads side by side: the shop sees the same
-        concurrency as during the run, and each cart the same sequence of requests.
+        order by one thread, the threads side by side, each request sent when it
+        first arrived (relative to the first request) or as soon as the one before
+        it is answered: the shop sees the same load as during the run, and each
+        cart the same sequence of requests.
         """
         records = self.records()
         requests.post(f"{self.base_url}/__bench/restore", timeout=60).raise_for_status()
@@ -102,10 +104,16 @@ class FakeShopProcess:
         replay = Replay(requests=len(records))
         lock = threading.Lock()
 
+        first = min((record["at"] for record in records), default=0.0)
+        begin = time.monotonic() + 0.05
+
         def run_chain(chain: list[dict[str, Any]]) -> None:
             connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
             times: list[tuple[str, float, bool]] = []
             for record in chain:
+                wait = begin + record["at"] - first - time.monotonic()
+                if wait > 0:
+                    time.sleep(wait)
                 headers = {**record["headers"], "X-Bench-Replay": str(record["seq"])}
                 body = record["body"].encode() if record["body"] else None
                 started = time.perf_counter()

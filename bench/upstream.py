@@ -11,8 +11,9 @@ lock, so concurrent requests overlap like they would at a real shop), then the
 fake answers it under one lock (its state is plain dicts). Each request is
 recorded with the X-Request-ID the service forwarded, so the benchmark can
 count round trips per Fast call, and afterwards send exactly the same
-requests straight to the shop (``X-Bench-Replay: <seq>``) to time what the shop
-itself takes. Before a replay the shop's state is put back as it was when the
+requests straight to the shop (``X-Bench-Replay: <seq>``, each at the moment it
+first arrived, relative to the first) to time what the shop itself takes under
+the same load. Before a replay the shop's state is put back as it was when the
 log started, and the shop's id counters are set to what they were for the
 original request, so a replayed request meets the same state and does the same
 work (the same carts, the same order ids).
@@ -93,6 +94,7 @@ class RecordingUpstream:
         length = int(environ.get("CONTENT_LENGTH") or 0)
         body = environ["wsgi.input"].read(length) if length else b""
         replay_of = environ.get("HTTP_X_BENCH_REPLAY")
+        arrived = time.monotonic()
         if self.delay:
             time.sleep(self.delay)
         answer: list[Any] = []
@@ -109,6 +111,7 @@ class RecordingUpstream:
             else:
                 record = {
                     "seq": len(self.records),
+                    "at": arrived,
                     "request_id": environ.get("HTTP_X_REQUEST_ID", ""),
                     "method": environ["REQUEST_METHOD"],
                     "path": path + ("?" + environ["QUERY_STRING"] if environ.get("QUERY_STRING") else ""),
