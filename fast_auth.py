@@ -12,6 +12,8 @@ a sandbox-signed token is refused for every store served by a real adapter.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import logging
 import re
@@ -99,10 +101,7 @@ def bearer_token(authorization: str | None) -> str:
 
 
 def verify_token(token: str, settings: Settings, stores: Mapping[str, StoreConfig]) -> str:
-    try:
-        header = jwt.get_unverified_header(token)
-    except jwt.PyJWTError:
-        raise Unauthorised("the token is not a JWT") from None
+    header = _unverified_header(token)
     # Checked before any key lookup so a forged header never causes a JWKS fetch.
     if header.get("alg") != ALGORITHM:
         raise Unauthorised(f"the token must be signed {ALGORITHM}")
@@ -147,6 +146,24 @@ def verify_token(token: str, settings: Settings, stores: Mapping[str, StoreConfi
         log.warning("sandbox-signed token refused for a real store", extra=log_fields(app_id=app_id))
         raise Unauthorised("a sandbox-signed token is not accepted for this store")
     return app_id
+
+
+def _unverified_header(token: str) -> dict[str, Any]:
+    """The token's header, only to choose the key: ``jwt.decode`` then checks the whole token strictly.
+
+    (``jwt.get_unverified_header`` validates every segment character by character
+    in Python, and ``jwt.decode`` does it all again: a tenth of a sandbox call.)
+    """
+    segment, dot, rest = token.partition(".")
+    if not segment or not dot or rest.count(".") != 1:
+        raise Unauthorised("the token is not a JWT")
+    try:
+        header = json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
+    except (ValueError, binascii.Error, RecursionError):
+        raise Unauthorised("the token is not a JWT") from None
+    if not isinstance(header, dict):
+        raise Unauthorised("the token is not a JWT")
+    return header
 
 
 def _single_audience(aud: Any) -> str:

@@ -461,3 +461,13 @@ def test_flask_fast_token_refuses_real_and_unknown_stores(auth_app: Flask, app_i
     assert result.exit_code != 0
     assert why in result.output
     assert "eyJ" not in result.output
+
+
+def test_a_deeply_nested_or_malformed_header_is_refused_cleanly() -> None:
+    from errors import Unauthorised
+    from fast_auth import _unverified_header
+
+    deep = base64.urlsafe_b64encode(b"[" * 3000 + b"]" * 3000).rstrip(b"=").decode()
+    for token in (f"{deep}.e30.c2ln", "no-dots", ".e30.c2ln", "a.b", "a.b.c.d", "e30.e30", "W10.e30.c2ln"):
+        with pytest.raises(Unauthorised, match="not a JWT"):
+            _unverified_header(token)
