@@ -122,6 +122,9 @@ class SQLiteState(StateStore):
 
     failures = (sqlite3.OperationalError, sqlite3.DatabaseError)
     CHECKPOINT_EVERY = 0.25
+    # Past this, the WAL is truncated with writers held back (a passive checkpoint alone
+    # never lets it restart while readers keep coming, and it grew without bound under load).
+    WAL_LIMIT = 4 * 1024 * 1024
 
     def __init__(self, path: str) -> None:
         self.path = path
@@ -144,13 +147,16 @@ class SQLiteState(StateStore):
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA busy_timeout=15000")
+            # A page cache per connection (per thread): SQLite's 2 MB default kept workers' memory
+            # growing for thousands of calls; the OS caches the file anyway.
+            conn.execute("PRAGMA cache_size=-512")
             if self.path != ":memory:":
                 conn.execute("PRAGMA wal_autocheckpoint=0")  # the checkpointer thread does it
             self._local.conn = conn
         return conn
 
     @contextlib.contextmanager
-    def _writing(self) -> Iterator[sqlite3.Connection]:
+    def _writing(self, *, counts: bool = True) -> Iterator[sqlite3.Connection]:
         conn = self._conn()
         with self._write_lock:
             fd = self._lock_fd()
@@ -159,7 +165,8 @@ class SQLiteState(StateStore):
             try:
                 yield conn
             finally:
-                self._writes += 1
+                if counts:
+                    self._writes += 1
                 if fd is not None:
                     fcntl.flock(fd, fcntl.LOCK_UN)
 
@@ -233,12 +240,20 @@ class SQLiteState(StateStore):
                 conn.execute("DELETE FROM kv WHERE expires_at IS NOT NULL AND expires_at <= ?", (time.time(),))
 
     def checkpoint(self) -> None:
-        """Copy the WAL into the database when there were writes since the last time."""
+        """Copy the WAL into the database when there were writes since the last time; keep the WAL small."""
         writes = self._writes
         if writes == self._checkpointed:
             return
         self._conn().execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
         self._checkpointed = writes
+        try:
+            size = os.path.getsize(self.path + "-wal")
+        except OSError:
+            return
+        if size > self.WAL_LIMIT:
+            # Writers wait on the store's lock meanwhile; the checkpoint waits for readers (microseconds each).
+            with self._writing(counts=False) as conn:
+                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
 
 
 class _Checkpointer:

@@ -365,7 +365,8 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
     result: dict[str, Any] = {}
     try:
         meter = Meter(service.pid)
-        drive(base, target, args.warmup, min(args.concurrency, 4), Run(meter), headers)
+        # Warm every thread of every worker (its connections, caches, the shop's first pages).
+        drive(base, target, max(args.warmup, 2 * args.concurrency), args.concurrency, Run(meter), headers)
         phases: dict[str, Any] = {}
         if args.latency_checkouts:
             phases["latency"] = phase(base, target, upstream, args.latency_checkouts, 1, meter, headers)
@@ -491,7 +492,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--checkouts", type=int, default=300, help="checkouts in the load phase (0: no load phase)")
     p.add_argument("--latency-checkouts", type=int, default=0, help="checkouts one at a time (0: no latency phase)")
     p.add_argument("--think-ms", type=float, default=0.0, help="load phase: pause between a checkout's calls")
-    p.add_argument("--warmup", type=int, default=20)
+    p.add_argument("--warmup", type=int, default=20, help="checkouts first (at least two per thread), not measured")
     p.add_argument("--workers", type=int, default=2, help="gunicorn workers (WEB_CONCURRENCY)")
     p.add_argument("--threads", type=int, default=0, help="threads per worker (default: gunicorn.conf.py's)")
     p.add_argument("--out", type=Path, help="write the JSON result here")
