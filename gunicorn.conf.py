@@ -4,8 +4,10 @@ import os
 
 bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
-# Threads: most of a call's time is spent waiting on the shop's API.
-threads = int(os.environ.get("GUNICORN_THREADS", "8"))
+# Threads: most of a call's time is spent waiting on the shop's API, so a worker needs
+# one per call in flight. With 8, 64 shoppers on an 80 ms shop queued for a thread
+# (p99 added latency 233 ms, docs/benchmark.md); with 32 it was 48 ms, for ~5 MB per worker.
+threads = int(os.environ.get("GUNICORN_THREADS", "32"))
 worker_class = "gthread"
 # Longer than the call deadline (FAST_CALL_DEADLINE, 20 s) so a slow call ends cleanly.
 timeout = 30

@@ -147,9 +147,10 @@ class SQLiteState(StateStore):
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA busy_timeout=15000")
-            # A page cache per connection (per thread): SQLite's 2 MB default kept workers' memory
-            # growing for thousands of calls; the OS caches the file anyway.
-            conn.execute("PRAGMA cache_size=-512")
+            # A page cache per connection, so per thread: with SQLite's 2 MB default a worker's
+            # memory kept growing for thousands of calls (6 MB between the 2nd and the 10th
+            # thousand); with 128 KB it levels off at once. The OS caches the file anyway.
+            conn.execute("PRAGMA cache_size=-128")
             if self.path != ":memory:":
                 conn.execute("PRAGMA wal_autocheckpoint=0")  # the checkpointer thread does it
             self._local.conn = conn

@@ -67,15 +67,16 @@ class Meter:
         self.master = master
         self.count = 0
         self.marks: dict[str, dict[str, float]] = {}
+        self.threads: dict[str, dict[str, int]] = {}  # threads per worker at each mark (gthread adds them on demand)
         self.lock = threading.Lock()
 
     def tick(self) -> None:
         with self.lock:
             self.count += 1
             if self.count % MEMORY_EVERY == 0:
-                self.marks[str(self.count)] = {
-                    str(pid): round(memory_kb(pid, "VmRSS") / 1024, 1) for pid in worker_pids(self.master)
-                }
+                workers = worker_pids(self.master)
+                self.marks[str(self.count)] = {str(pid): round(memory_kb(pid, "VmRSS") / 1024, 1) for pid in workers}
+                self.threads[str(self.count)] = {str(pid): memory_kb(pid, "Threads") for pid in workers}
 
 
 @dataclass
@@ -409,6 +410,7 @@ def memory_report(meter: Meter, workers: list[int]) -> dict[str, Any]:
         "peak_rss_mb": {str(pid): round(memory_kb(pid, "VmHWM") / 1024, 1) for pid in workers},
         "rss_mb_after_run": {str(pid): round(memory_kb(pid, "VmRSS") / 1024, 1) for pid in workers},
         "rss_mb_by_calls": marks,
+        "threads_by_calls": meter.threads,
     }
     late = [int(k) for k in marks if int(k) >= 10 * MEMORY_EVERY]
     if str(2 * MEMORY_EVERY) in marks and late:
