@@ -75,7 +75,7 @@ class Service:
             return ref
         external_id = self.state.get(self._id_key(app_id, ref.fast_order_id))
         if external_id is None:
-            if getattr(self.adapter(app_id), "finds_orders_by_fast_id", False):
+            if self.adapter(app_id).finds_orders_by_fast_id:
                 return ref  # the shop itself can find the cart by Fast's id
             raise OrderNotFound(f"no cart or order is known for Fast order {ref.fast_order_id}")
         return model.OrderRef(ref.fast_order_id, external_id, ref.is_cart)

@@ -131,6 +131,9 @@ class Adapter(ABC):
     # Secrets this adapter reads from FAST_STORE_<NAME>_<KEY>; (key, required).
     secrets: ClassVar[tuple[tuple[str, bool], ...]] = ()
     needs_base_url: ClassVar[bool] = True
+    # True when the shop itself can find a cart by Fast's order id (it keeps that id),
+    # so a call naming only Fast's id needs no entry in the service's id map.
+    finds_orders_by_fast_id: ClassVar[bool] = False
 
     def __init__(self, store: StoreConfig, state: StateStore, settings: Settings) -> None:
         if (
