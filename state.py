@@ -148,10 +148,9 @@ class SQLiteState(StateStore):
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA busy_timeout=15000")
             # A page cache per connection, so per thread: with SQLite's 2 MB default a worker's
-            # memory grew for thousands of calls (5 MB between the 2nd and the 10th thousand);
-            # 512 KB levels off within about 5,000 calls at the same CPU cost (128 KB cost
-            # 0.7 ms more CPU per call, re-reading pages from the OS).
-            conn.execute("PRAGMA cache_size=-512")
+            # memory kept growing for thousands of calls (6 MB between the 2nd and the 10th
+            # thousand); with 128 KB it levels off at once. The OS caches the file anyway.
+            conn.execute("PRAGMA cache_size=-128")
             if self.path != ":memory:":
                 conn.execute("PRAGMA wal_autocheckpoint=0")  # the checkpointer thread does it
             self._local.conn = conn
