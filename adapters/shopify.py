@@ -144,11 +144,13 @@ def throttle_wait(body: Any) -> float | None:
         return None
     cost = (body.get("extensions") or {}).get("cost") or {}
     status = cost.get("throttleStatus") or {}
-    try:
-        requested = float(cost["requestedQueryCost"])
-        available = float(status["currentlyAvailable"])
-        rate = float(status["restoreRate"])
-    except (KeyError, TypeError, ValueError):
+    # Query-cost points, not money: plain numbers are right here.
+    requested, available, rate = (
+        cost.get("requestedQueryCost"),
+        status.get("currentlyAvailable"),
+        status.get("restoreRate"),
+    )
+    if not all(isinstance(n, int | float) and not isinstance(n, bool) for n in (requested, available, rate)):
         return 1.0  # throttled without numbers: wait a second
     if rate <= 0:
         return 1.0
