@@ -89,6 +89,26 @@ class ItemAction:
     line: Line | None = None
 
 
+def items_of(order: Order) -> list[ItemUpdate]:
+    """A create's lines as ``items`` entries: every line is new; a missing quantity means 1.
+
+    The exact item id is ``external_item_id``, else the line's ``external_id`` (Fast's facts
+    name both as "an exact item id").
+    """
+    return [
+        ItemUpdate(
+            item_id=line.id,
+            quantity=line.quantity or 1,
+            external_item_id=line.external_item_id or line.external_id,
+            external_product_id=line.external_product_id,
+            external_variant_id=line.external_variant_id,
+            external_options=line.external_options,
+            customizations=line.customizations,
+        )
+        for line in order.lines
+    ]
+
+
 def plan_items(lines: list[Line], items: list[ItemUpdate]) -> list[ItemAction]:
     """Decide, the same way for every platform, what each ``items`` entry means.
 

@@ -14,7 +14,7 @@ import secrets
 from collections.abc import Callable
 from typing import Any
 
-from adapters.base import TRANSITIONS, Adapter, plan_items, requested_segments
+from adapters.base import TRANSITIONS, Adapter, items_of, plan_items, requested_segments
 from adapters.sandbox_catalog import Catalog, Item, load_catalog
 from config import Settings, StoreConfig
 from errors import InvalidRequest, OrderNotFound, UpstreamRejected
@@ -89,17 +89,7 @@ class SandboxAdapter(Adapter):
 
     def create(self, order: model.Order) -> model.Order:
         doc = self._new_doc(fast_id=order.id)
-        items = [
-            model.ItemUpdate(
-                item_id=line.id,
-                quantity=line.quantity or 1,
-                external_item_id=line.external_item_id or line.external_id,
-                external_product_id=line.external_product_id,
-                external_variant_id=line.external_variant_id,
-                external_options=line.external_options,
-            )
-            for line in order.lines
-        ]
+        items = items_of(order)
         self._apply_items(doc, items)
         if order.bill_to and any(dataclasses.astuple(order.bill_to)):
             doc["bill_to"] = _address_doc(order.bill_to)

@@ -27,7 +27,7 @@ from typing import Any, ClassVar
 
 import requests
 
-from adapters.base import Adapter, plan_items, requested_segments
+from adapters.base import Adapter, items_of, plan_items, requested_segments
 from adapters.http import Transient, UpstreamClient
 from config import Settings, StoreConfig
 from errors import FastError, InvalidRequest, OrderNotFound, UpstreamRejected, UpstreamUnavailable
@@ -356,18 +356,7 @@ class ShopifyAdapter(Adapter):
             return created
 
     def _create(self, order: model.Order) -> model.Order:
-        items = [
-            model.ItemUpdate(
-                item_id=line.id,
-                quantity=line.quantity or 1,
-                external_item_id=line.external_item_id or line.external_id,
-                external_product_id=line.external_product_id,
-                external_variant_id=line.external_variant_id,
-                external_options=line.external_options,
-                customizations=line.customizations,
-            )
-            for line in order.lines
-        ]
+        items = items_of(order)
         adds = [action for action in plan_items([], items) if action.kind == "add"]
         if not adds:
             raise InvalidRequest("a Shopify cart needs at least one item", field="order.lines")

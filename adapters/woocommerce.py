@@ -40,7 +40,7 @@ from typing import Any
 
 import requests
 
-from adapters.base import TRANSITIONS, Adapter, plan_items, requested_segments
+from adapters.base import TRANSITIONS, Adapter, items_of, plan_items, requested_segments
 from adapters.http import UpstreamClient
 from config import Settings, StoreConfig
 from errors import FastError, InvalidRequest, OrderNotFound, UpstreamRejected, UpstreamUnavailable
@@ -457,17 +457,7 @@ class WooCommerceAdapter(Adapter):
 
     def create(self, order: model.Order) -> model.Order:
         record = _new_record(order.id)
-        items = [
-            model.ItemUpdate(
-                item_id=line.id,
-                quantity=line.quantity or 1,
-                external_item_id=line.external_item_id,
-                external_product_id=line.external_product_id,
-                external_variant_id=line.external_variant_id,
-                external_options=line.external_options,
-            )
-            for line in order.lines
-        ]
+        items = items_of(order)
         subs = self._item_subs(record, items)  # refuses what Fast cannot name before anything is sent
         response = self.client.request("GET", self._store_path("cart"))
         self.client.json(response)
