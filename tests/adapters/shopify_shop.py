@@ -14,6 +14,7 @@ import responses
 
 from adapters.shopify import ShopifyAdapter
 from config import Settings, StoreConfig
+from mappings import model
 from state import StateStore
 from tests.fakes.shopify import FakeShopify, SchemaMissing, admin_schema
 
@@ -21,6 +22,18 @@ APP_ID = "shopify-app"
 TOKEN = "shpat_0123456789abcdef0123456789abcdef"
 BASE_URL = "https://fast-test.myshopify.com"
 NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
+
+# The address the Shopify tests ship to and bill.
+NY = model.Address(
+    first_name="Solutions",
+    last_name="Team",
+    email="solutions@fast.co",
+    address_1="100 Park Avenue",
+    city_locality="New York",
+    state_province_code="NY",
+    country_code="US",
+    postal_code="10017",
+)
 
 
 def require_schema() -> None:

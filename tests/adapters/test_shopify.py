@@ -34,6 +34,7 @@ from mappings import shopify as m
 from mappings.shopify_documents import DOCUMENTS
 from state import SQLiteState
 from tests.adapters.shopify_shop import (
+    NY,
     TOKEN,
     Sleeps,
     make_adapter,
@@ -44,16 +45,6 @@ from tests.adapters.shopify_shop import (
 )
 from tests.fakes.shopify import FakeShopify, admin_schema
 
-NY = model.Address(
-    first_name="Solutions",
-    last_name="Team",
-    email="solutions@fast.co",
-    address_1="100 Park Avenue",
-    city_locality="New York",
-    state_province_code="NY",
-    country_code="US",
-    postal_code="10017",
-)
 TORONTO = model.Address(
     first_name="Solutions",
     last_name="Team",

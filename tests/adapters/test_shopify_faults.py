@@ -12,19 +12,9 @@ from adapters.shopify import ShopifyAdapter
 from config import Settings
 from errors import FastError, UpstreamUnavailable
 from mappings import model
-from tests.adapters.shopify_shop import MemoryState, Sleeps, make_adapter, make_shop, require_schema, serving
+from tests.adapters.shopify_shop import NY, MemoryState, Sleeps, make_adapter, make_shop, require_schema, serving
 from tests.fakes.shopify import FakeShopify
 
-NY = model.Address(
-    first_name="Solutions",
-    last_name="Team",
-    email="solutions@fast.co",
-    address_1="100 Park Avenue",
-    city_locality="New York",
-    state_province_code="NY",
-    country_code="US",
-    postal_code="10017",
-)
 FAST_ID = "F-faults"
 
 

@@ -27,22 +27,12 @@ from errors import UpstreamRejected, UpstreamUnavailable
 from mappings import model
 from mappings.shopify_documents import DOCUMENTS
 from state import SQLiteState
-from tests.adapters.shopify_shop import BASE_URL, Sleeps, make_adapter, require_schema
+from tests.adapters.shopify_shop import BASE_URL, NY, Sleeps, make_adapter, require_schema
 from tests.fakes.shopify import admin_schema
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "shopify"
 URL = f"{BASE_URL}/admin/api/2025-01/graphql.json"
 FAST_ID = "6f1b7e0c-6bd8-4f3c-9a55-0f0d2b7a1c01"
-NY = model.Address(
-    first_name="Solutions",
-    last_name="Team",
-    email="solutions@fast.co",
-    address_1="100 Park Avenue",
-    city_locality="New York",
-    state_province_code="NY",
-    country_code="US",
-    postal_code="10017",
-)
 
 
 def fixture(name: str) -> dict[str, Any]:
