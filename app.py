@@ -15,16 +15,15 @@ from typing import Any
 from flask import Flask, Response, current_app, g, request
 from werkzeug.exceptions import HTTPException
 
-import deadline
-import fast_auth
-import logs
-from config import ConfigError, Settings, StoreConfig, load_stores
-from errors import FastError, InvalidRequest, rpc_status
-from logs import log_fields
 from mappings import fast
-from replay import Outcome, ReplayGuard, fingerprint
-from service import Service
-from state import StateStore, open_state
+from service import auth as fast_auth
+from service import deadline, logs
+from service.config import ConfigError, Settings, StoreConfig, load_stores
+from service.errors import FastError, InvalidRequest, rpc_status
+from service.logs import log_fields
+from service.operations import Service
+from service.replay import Outcome, ReplayGuard, fingerprint
+from service.state import StateStore, open_state
 
 log = logging.getLogger("fast.access")
 

@@ -10,9 +10,9 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-import fast_auth
 from adapters import UnknownAdapter, adapter_class
-from config import ConfigError, Settings, load_stores
+from service import auth as fast_auth
+from service.config import ConfigError, Settings, load_stores
 from simulator.commands import demo_command, simulate_command
 
 fast_cli = AppGroup("fast", help="Fast seller proxy commands.")

@@ -12,8 +12,6 @@ from dataclasses import dataclass
 from typing import ClassVar, Literal
 from urllib.parse import urlsplit
 
-from config import Settings, StoreConfig
-from errors import UpstreamUnavailable
 from mappings.model import (
     SEGMENT_BILLING_ADDRESS,
     SEGMENT_CONVERT,
@@ -37,7 +35,9 @@ from mappings.model import (
     ShippingZone,
     UpdateResult,
 )
-from state import StateStore
+from service.config import Settings, StoreConfig
+from service.errors import UpstreamUnavailable
+from service.state import StateStore
 
 # The order in which the segments of one update are applied: what is bought,
 # then who buys it and where it goes, then how it ships, then the coupon (whose

@@ -23,9 +23,9 @@ from requests.adapters import HTTPAdapter
 from requests.hooks import default_hooks
 from requests.structures import CaseInsensitiveDict
 
-import deadline
-from errors import FastError, InvalidRequest, UpstreamRejected, UpstreamUnavailable
-from logs import log_fields, request_id_var
+from service import deadline
+from service.errors import FastError, InvalidRequest, UpstreamRejected, UpstreamUnavailable
+from service.logs import log_fields, request_id_var
 
 log = logging.getLogger(__name__)
 

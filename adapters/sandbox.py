@@ -16,12 +16,12 @@ from typing import Any
 
 from adapters.base import TRANSITIONS, Adapter, items_of, plan_items, requested_segments
 from adapters.sandbox_catalog import Catalog, Item, load_catalog
-from config import Settings, StoreConfig
-from errors import InvalidRequest, OrderNotFound, UpstreamRejected
 from mappings import model
 from mappings.money import ZERO
 from mappings.sandbox import available_rates, check_coupon, price
-from state import StateStore
+from service.config import Settings, StoreConfig
+from service.errors import InvalidRequest, OrderNotFound, UpstreamRejected
+from service.state import StateStore
 
 CART_TTL = 7 * 24 * 3600
 ORDER_TTL = 90 * 24 * 3600

@@ -9,9 +9,9 @@ from decimal import Decimal
 from functools import cache, cached_property
 from pathlib import Path
 
-from errors import UpstreamRejected
 from mappings.model import CustomValue, ItemUpdate, ShippingZone
 from mappings.money import to_decimal
+from service.errors import UpstreamRejected
 
 CATALOG_PATH = Path(__file__).with_name("sandbox_catalog.toml")
 

@@ -29,12 +29,12 @@ import requests
 
 from adapters.base import Adapter, items_of, plan_items, requested_segments
 from adapters.http import Transient, UpstreamClient
-from config import Settings, StoreConfig
-from errors import FastError, InvalidRequest, OrderNotFound, UpstreamRejected, UpstreamUnavailable
-from logs import log_fields, register_secret
 from mappings import model
 from mappings import shopify as m
-from state import StateStore
+from service.config import Settings, StoreConfig
+from service.errors import FastError, InvalidRequest, OrderNotFound, UpstreamRejected, UpstreamUnavailable
+from service.logs import log_fields, register_secret
+from service.state import StateStore
 
 log = logging.getLogger(__name__)
 

@@ -42,13 +42,13 @@ import requests
 
 from adapters.base import TRANSITIONS, Adapter, items_of, plan_items, requested_segments
 from adapters.http import UpstreamClient
-from config import Settings, StoreConfig
-from errors import FastError, InvalidRequest, OrderNotFound, UpstreamRejected, UpstreamUnavailable
-from logs import log_fields, register_secret
 from mappings import model
 from mappings import woocommerce as wc
 from mappings.money import from_minor_units
-from state import StateStore
+from service.config import Settings, StoreConfig
+from service.errors import FastError, InvalidRequest, OrderNotFound, UpstreamRejected, UpstreamUnavailable
+from service.logs import log_fields, register_secret
+from service.state import StateStore
 
 log = logging.getLogger(__name__)
 

@@ -191,7 +191,7 @@ class Target:
         return {}
 
     def auth_headers(self) -> dict[str, str]:
-        import fast_auth
+        from service import auth as fast_auth
 
         return {"Authorization": f"Bearer {fast_auth.sandbox_token(self.app_id, ttl=4 * 3600)}"}
 

@@ -16,9 +16,9 @@ from typing import Any
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_dump, post_load, pre_load
 
-from errors import InvalidRequest, MalformedJSON, bad_request_detail
 from mappings import model
 from mappings.money import to_decimal, to_wire
+from service.errors import InvalidRequest, MalformedJSON, bad_request_detail
 
 # --- enums ------------------------------------------------------------------
 # Proto numbering: 0 is "unspecified", then each enum's listed order from 1,

@@ -21,8 +21,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from errors import InvalidRequest, UpstreamRejected, UpstreamUnavailable
-from logs import log_fields
 from mappings import model
 from mappings.money import ZERO, quantize, to_decimal
 from mappings.shopify_documents import (  # noqa: F401 - re-exported: the documents live beside the mapping
@@ -43,6 +41,8 @@ from mappings.shopify_documents import (  # noqa: F401 - re-exported: the docume
     ORDER_TAGS_MUTATION,
     SHIPPING_ZONES_QUERY,
 )
+from service.errors import InvalidRequest, UpstreamRejected, UpstreamUnavailable
+from service.logs import log_fields
 
 log = logging.getLogger(__name__)
 

@@ -27,9 +27,9 @@ from dataclasses import asdict, dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from errors import UpstreamUnavailable
 from mappings import model
 from mappings.money import ZERO, from_minor_units, quantize, to_decimal
+from service.errors import UpstreamUnavailable
 
 STORE_API = "/wc/store/v1"
 REST_API = "/wc/v3"

@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.serialization import load_pem_private_key
 ALGORITHM = "RS256"
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SANDBOX_PRIVATE_KEY = PROJECT_ROOT / "keys" / "sandbox-private.pem"
-# These must match what the service trusts for the sandbox key (fast_auth.py);
+# These must match what the service trusts for the sandbox key (service/auth.py);
 # tests/simulator/test_signing.py checks they do whenever fast_auth is present.
 SANDBOX_KID = "fast-seller-proxy-sandbox-1"
 SANDBOX_ISSUER = "urn:fast-seller-proxy:sandbox"

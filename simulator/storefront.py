@@ -21,8 +21,8 @@ from typing import Any
 from flask import Blueprint, Response, current_app, request
 from marshmallow import ValidationError
 
-from errors import InvalidRequest, StoreNotFound
 from mappings import fast
+from service.errors import InvalidRequest, StoreNotFound
 
 MAX_ITEMS = 20
 

@@ -9,10 +9,10 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-import fast_auth
 from app import create_app
-from config import DEFAULT_FAST_JWKS_URL, SANDBOX_STORE, Settings
-from state import SQLiteState
+from service import auth as fast_auth
+from service.config import DEFAULT_FAST_JWKS_URL, SANDBOX_STORE, Settings
+from service.state import SQLiteState
 from tests import openapi, tokens
 
 
@@ -140,7 +140,7 @@ def redis_state() -> Any:
 
     import redis
 
-    from state import RedisState
+    from service.state import RedisState
 
     url = redis_url()
     try:

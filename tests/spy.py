@@ -18,9 +18,9 @@ import responses
 import adapters
 from adapters.base import Adapter, requested_segments
 from adapters.http import UpstreamClient, path_segment
-from config import Settings, StoreConfig
 from mappings import model
-from state import StateStore
+from service.config import Settings, StoreConfig
+from service.state import StateStore
 
 SHOP_ANSWER = {"id": "cart-1", "currency": "USD", "total": "10.00"}
 

@@ -25,11 +25,11 @@ from cryptography.hazmat.primitives import serialization
 from flask import Flask
 from flask.testing import FlaskClient
 
-import fast_auth
-import logs
 from app import create_app
-from config import SANDBOX_STORE, Settings
-from state import SQLiteState
+from service import auth as fast_auth
+from service import logs
+from service.config import SANDBOX_STORE, Settings
+from service.state import SQLiteState
 from tests import bodies as b
 from tests import openapi, spy, tokens
 
@@ -464,8 +464,8 @@ def test_flask_fast_token_refuses_real_and_unknown_stores(auth_app: Flask, app_i
 
 
 def test_a_deeply_nested_or_malformed_header_is_refused_cleanly() -> None:
-    from errors import Unauthorised
-    from fast_auth import _unverified_header
+    from service.auth import _unverified_header
+    from service.errors import Unauthorised
 
     deep = base64.urlsafe_b64encode(b"[" * 3000 + b"]" * 3000).rstrip(b"=").decode()
     for token in (f"{deep}.e30.c2ln", "no-dots", ".e30.c2ln", "a.b", "a.b.c.d", "e30.e30", "W10.e30.c2ln"):

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 import adapters
 from adapters.base import Adapter
-from config import ConfigError, Settings, load_stores
+from service.config import ConfigError, Settings, load_stores
 
 STORES = """
 [stores."31d7ff3a-0128-440e-a5a2-c1e10d4c2d83"]

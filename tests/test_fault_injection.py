@@ -20,8 +20,8 @@ import pytest
 import responses
 
 from app import create_app
-from config import Settings
-from state import SQLiteState
+from service.config import Settings
+from service.state import SQLiteState
 from tests import bodies as b
 from tests.adapters.test_woocommerce_checkout import APP, store_for, w
 from tests.conftest import FastClient

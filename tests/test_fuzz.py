@@ -28,10 +28,10 @@ from marshmallow import fields as mm_fields
 import adapters
 from adapters.http import path_segment
 from app import create_app
-from config import Settings
-from errors import InvalidRequest
 from mappings import fast
-from state import SQLiteState
+from service.config import Settings
+from service.errors import InvalidRequest
+from service.state import SQLiteState
 from tests import bodies as b
 from tests import openapi, spy, tokens
 

@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 from flask import Flask
 
-import fast_auth
 from app import create_app
-from config import SANDBOX_STORE, ConfigError, Settings
-from ip_allowlist import client_address, networks, parse_address
-from state import SQLiteState
+from service import auth as fast_auth
+from service.config import SANDBOX_STORE, ConfigError, Settings
+from service.ip_allowlist import client_address, networks, parse_address
+from service.state import SQLiteState
 from tests import bodies as b
 from tests import openapi
 

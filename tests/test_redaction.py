@@ -11,13 +11,13 @@ from typing import Any
 import pytest
 import responses
 
-import logs
 from adapters.base import Adapter
 from app import create_app
-from config import Settings, StoreConfig, load_stores
-from errors import UpstreamUnavailable
 from mappings import model
-from state import SQLiteState
+from service import logs
+from service.config import Settings, StoreConfig, load_stores
+from service.errors import UpstreamUnavailable
+from service.state import SQLiteState
 from tests import bodies as b
 from tests import openapi, spy, tokens
 

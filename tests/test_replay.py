@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-import fast_auth
 from app import create_app
-from config import SANDBOX_STORE, Settings
-from errors import UpstreamUnavailable
+from service import auth as fast_auth
+from service.config import SANDBOX_STORE, Settings
+from service.errors import UpstreamUnavailable
 from tests import bodies as b
 
 

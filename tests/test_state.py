@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from state import LockTimeout, SQLiteState, StateStore
+from service.state import LockTimeout, SQLiteState, StateStore
 
 
 @pytest.fixture(params=["sqlite", "redis"])
@@ -110,10 +110,10 @@ def test_sqlite_is_shared_between_connections(tmp_path: Any) -> None:
 
 
 def test_an_unreachable_state_store_answers_503_not_500(tmp_path: Any) -> None:
-    import fast_auth
     from app import create_app
-    from config import SANDBOX_STORE, Settings
-    from state import RedisState
+    from service import auth as fast_auth
+    from service.config import SANDBOX_STORE, Settings
+    from service.state import RedisState
     from tests import bodies as b
 
     dead = RedisState("redis://127.0.0.1:1/0")

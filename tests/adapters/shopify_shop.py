@@ -13,9 +13,9 @@ import pytest
 import responses
 
 from adapters.shopify import ShopifyAdapter
-from config import Settings, StoreConfig
 from mappings import model
-from state import StateStore
+from service.config import Settings, StoreConfig
+from service.state import StateStore
 from tests.fakes.shopify import FakeShopify, SchemaMissing, admin_schema
 
 APP_ID = "shopify-app"

@@ -15,9 +15,9 @@ import pytest
 import requests
 import responses
 
-import deadline
 from adapters.http import UpstreamClient, backoff, parse_retry_after
-from errors import UpstreamRejected, UpstreamUnavailable
+from service import deadline
+from service.errors import UpstreamRejected, UpstreamUnavailable
 
 BASE = "https://shop.test"
 
@@ -131,7 +131,7 @@ def test_garbage_is_503(client: UpstreamClient) -> None:
 
 @responses.activate
 def test_request_id_is_forwarded_and_cookies_never_kept(client: UpstreamClient) -> None:
-    from logs import request_id_var
+    from service.logs import request_id_var
 
     responses.get(f"{BASE}/cart", json={}, headers={"Set-Cookie": "woocommerce_session=abc; Path=/"})
     responses.get(f"{BASE}/cart", json={})
@@ -190,10 +190,10 @@ def test_a_hanging_shop_hits_the_deadline_and_answers_503_in_time(hanging_server
 
 def test_a_hang_through_the_app_answers_503_within_the_deadline(hanging_server: str, tmp_path: Any) -> None:
     """End to end: a Fast call whose shop hangs gets a clean 503 with Retry-After before its deadline."""
-    import fast_auth
     from app import create_app
-    from config import Settings, StoreConfig
-    from errors import FastError
+    from service import auth as fast_auth
+    from service.config import Settings, StoreConfig
+    from service.errors import FastError
 
     class HangingAdapter:
         def __init__(self) -> None:

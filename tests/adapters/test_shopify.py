@@ -25,14 +25,14 @@ from graphql import (
     validate,
 )
 
-import deadline
 from adapters.shopify import ShopifyAdapter, throttle_wait
-from config import Settings
-from errors import InvalidRequest, OrderNotFound, UpstreamRejected, UpstreamUnavailable
 from mappings import model
 from mappings import shopify as m
 from mappings.shopify_documents import DOCUMENTS
-from state import SQLiteState
+from service import deadline
+from service.config import Settings
+from service.errors import InvalidRequest, OrderNotFound, UpstreamRejected, UpstreamUnavailable
+from service.state import SQLiteState
 from tests.adapters.shopify_shop import (
     NY,
     TOKEN,

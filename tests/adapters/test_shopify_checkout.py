@@ -13,8 +13,8 @@ import pytest
 from flask import Flask
 
 from app import create_app
-from config import Settings
-from state import SQLiteState
+from service.config import Settings
+from service.state import SQLiteState
 from tests import bodies as b
 from tests.adapters.shopify_shop import APP_ID, NOW, Sleeps, make_shop, make_store, require_schema, serving
 from tests.conftest import FastClient

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from adapters.shopify import ShopifyAdapter
-from config import Settings
-from errors import FastError, UpstreamUnavailable
 from mappings import model
+from service.config import Settings
+from service.errors import FastError, UpstreamUnavailable
 from tests.adapters.shopify_shop import NY, MemoryState, Sleeps, make_adapter, make_shop, require_schema, serving
 from tests.fakes.shopify import FakeShopify
 

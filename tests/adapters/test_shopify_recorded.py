@@ -22,11 +22,11 @@ import responses
 from graphql import FieldNode, OperationDefinitionNode, execute, parse
 
 from adapters.shopify import ShopifyAdapter
-from config import Settings
-from errors import UpstreamRejected, UpstreamUnavailable
 from mappings import model
 from mappings.shopify_documents import DOCUMENTS
-from state import SQLiteState
+from service.config import Settings
+from service.errors import UpstreamRejected, UpstreamUnavailable
+from service.state import SQLiteState
 from tests.adapters.shopify_shop import BASE_URL, NY, Sleeps, make_adapter, require_schema
 from tests.fakes.shopify import admin_schema
 

@@ -21,10 +21,10 @@ import responses
 from responses import matchers
 
 from adapters.woocommerce import WooClient, WooCommerceAdapter, parse_cart_token
-from config import Settings, StoreConfig
-from errors import InvalidRequest, OrderNotFound, UpstreamRejected, UpstreamUnavailable
 from mappings import model
-from state import SQLiteState
+from service.config import Settings, StoreConfig
+from service.errors import InvalidRequest, OrderNotFound, UpstreamRejected, UpstreamUnavailable
+from service.state import SQLiteState
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "woocommerce"
 BASE = "https://shop.example"

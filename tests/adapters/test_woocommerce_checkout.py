@@ -18,8 +18,8 @@ import responses
 from flask import Flask
 
 from app import create_app
-from config import Settings, StoreConfig
-from state import SQLiteState
+from service.config import Settings, StoreConfig
+from service.state import SQLiteState
 from tests import bodies as b
 from tests.conftest import FastClient
 from tests.fakes.woocommerce import FakeWooCommerce, standard_shop

@@ -18,8 +18,8 @@ from flask import Flask
 
 from adapters.woocommerce import parse_cart_token
 from app import create_app
-from config import Settings, StoreConfig
-from state import SQLiteState
+from service.config import Settings, StoreConfig
+from service.state import SQLiteState
 from tests import bodies as b
 from tests.adapters.test_woocommerce_checkout import APP, store_for, totals, w
 from tests.conftest import FastClient

@@ -11,10 +11,10 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 import pytest
 
 from adapters.woocommerce import WooCommerceAdapter
-from config import Settings, StoreConfig
-from errors import UpstreamUnavailable
 from mappings import model
-from state import SQLiteState
+from service.config import Settings, StoreConfig
+from service.errors import UpstreamUnavailable
+from service.state import SQLiteState
 from tests.fakes.woocommerce import FakeWooCommerce, standard_shop
 
 

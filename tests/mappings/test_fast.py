@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from errors import InvalidRequest, MalformedJSON
 from mappings import fast, model
+from service.errors import InvalidRequest, MalformedJSON
 from tests import openapi
 
 

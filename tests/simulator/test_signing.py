@@ -96,10 +96,10 @@ def test_every_call_is_signed_with_a_fresh_token(key_pair: tuple[Path, Any]) -> 
 
 def test_the_sandbox_token_is_what_the_service_accepts() -> None:
     """When the service's verification is in this checkout, a simulator token must pass it."""
-    fast_auth = pytest.importorskip("fast_auth")
+    fast_auth = pytest.importorskip("service.auth")
     assert (signing.SANDBOX_KID, signing.SANDBOX_ISSUER) == (fast_auth.SANDBOX_KID, fast_auth.SANDBOX_ISSUER)
     assert signing.SANDBOX_PRIVATE_KEY == fast_auth.SANDBOX_PRIVATE_KEY
-    from config import SANDBOX_STORE, Settings
+    from service.config import SANDBOX_STORE, Settings
 
     signer = signing.make_signer()
     assert signer is not None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from app import create_app
-from config import SANDBOX_STORE, Settings, StoreConfig
+from service.config import SANDBOX_STORE, Settings, StoreConfig
 from tests import bodies as b
 
 

@@ -20,9 +20,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from errors import InvalidRequest, ReplayConflict
-from logs import log_fields
-from state import StateStore
+from service.errors import InvalidRequest, ReplayConflict
+from service.logs import log_fields
+from service.state import StateStore
 
 log = logging.getLogger(__name__)
 

@@ -23,8 +23,8 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from errors import FastError, UpstreamUnavailable
-from logs import log_fields
+from service.errors import FastError, UpstreamUnavailable
+from service.logs import log_fields
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from logs import register_secret
+from service.logs import register_secret
 
 SANDBOX_APP_ID = "sandbox"
 DEFAULT_STATE_PATH = "var/fast-state.sqlite3"
@@ -132,7 +132,7 @@ class Settings:
     replay_wait: float = 10.0
     max_body_bytes: int = 256 * 1024
     allow_http_upstream: bool = False
-    # Fast's signed calls (fast_auth.py). There is deliberately no switch to turn
+    # Fast's signed calls (service/auth.py). There is deliberately no switch to turn
     # verification off: local calls to the sandbox shop use `flask fast token`.
     fast_jwks_url: str = DEFAULT_FAST_JWKS_URL
     fast_jwt_issuers: tuple[str, ...] = DEFAULT_FAST_JWT_ISSUERS

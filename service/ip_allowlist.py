@@ -13,8 +13,8 @@ from __future__ import annotations
 import ipaddress
 from functools import cache
 
-from config import Settings
-from errors import Unauthorised
+from service.config import Settings
+from service.errors import Unauthorised
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network

@@ -12,10 +12,10 @@ import threading
 
 from adapters import UnknownAdapter, adapter_class
 from adapters.base import Adapter
-from config import Settings, StoreConfig
-from errors import OrderNotFound, StoreNotFound
 from mappings import model
-from state import StateStore
+from service.config import Settings, StoreConfig
+from service.errors import OrderNotFound, StoreNotFound
+from service.state import StateStore
 
 log = logging.getLogger(__name__)
 

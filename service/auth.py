@@ -31,10 +31,10 @@ from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from jwt import PyJWKClient, PyJWKSet
 from jwt.exceptions import PyJWKClientConnectionError, PyJWKClientError, PyJWKError, PyJWKSetError
 
-import ip_allowlist
-from config import Settings, StoreConfig
-from errors import Unauthorised, UpstreamUnavailable
-from logs import log_fields
+from service import ip_allowlist
+from service.config import Settings, StoreConfig
+from service.errors import Unauthorised, UpstreamUnavailable
+from service.logs import log_fields
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ ALGORITHM = "RS256"
 SANDBOX_ADAPTER = "sandbox"
 SANDBOX_KID = "fast-seller-proxy-sandbox-1"
 SANDBOX_ISSUER = "urn:fast-seller-proxy:sandbox"
-KEYS_DIR = Path(__file__).resolve().parent / "keys"
+KEYS_DIR = Path(__file__).resolve().parent.parent / "keys"
 SANDBOX_PRIVATE_KEY = KEYS_DIR / "sandbox-private.pem"
 SANDBOX_JWKS = KEYS_DIR / "sandbox-jwks.json"
 
