@@ -12,9 +12,9 @@ import importlib
 from adapters.base import Adapter
 
 REGISTRY: dict[str, str] = {
-    "sandbox": "adapters.sandbox:SandboxAdapter",
-    "woocommerce": "adapters.woocommerce:WooCommerceAdapter",
-    "shopify": "adapters.shopify:ShopifyAdapter",
+    "sandbox": "adapters.sandbox.adapter:SandboxAdapter",
+    "woocommerce": "adapters.woocommerce.adapter:WooCommerceAdapter",
+    "shopify": "adapters.shopify.adapter:ShopifyAdapter",
 }
 
 

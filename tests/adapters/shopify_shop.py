@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import responses
 
-from adapters.shopify import ShopifyAdapter
+from adapters.shopify.adapter import ShopifyAdapter
 from mappings import model
 from service.config import Settings, StoreConfig
 from service.state import StateStore

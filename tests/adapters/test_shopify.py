@@ -25,10 +25,10 @@ from graphql import (
     validate,
 )
 
-from adapters.shopify import ShopifyAdapter, throttle_wait
+from adapters.shopify.adapter import ShopifyAdapter, throttle_wait
 from mappings import model
 from mappings import shopify as m
-from mappings.shopify_documents import DOCUMENTS
+from mappings.shopify.documents import DOCUMENTS
 from service import deadline
 from service.config import Settings
 from service.errors import InvalidRequest, OrderNotFound, UpstreamRejected, UpstreamUnavailable

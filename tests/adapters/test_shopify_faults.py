@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from adapters.shopify import ShopifyAdapter
+from adapters.shopify.adapter import ShopifyAdapter
 from mappings import model
 from service.config import Settings
 from service.errors import FastError, UpstreamUnavailable

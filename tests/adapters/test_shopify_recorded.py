@@ -21,9 +21,9 @@ import pytest
 import responses
 from graphql import FieldNode, OperationDefinitionNode, execute, parse
 
-from adapters.shopify import ShopifyAdapter
+from adapters.shopify.adapter import ShopifyAdapter
 from mappings import model
-from mappings.shopify_documents import DOCUMENTS
+from mappings.shopify.documents import DOCUMENTS
 from service.config import Settings
 from service.errors import UpstreamRejected, UpstreamUnavailable
 from service.state import SQLiteState

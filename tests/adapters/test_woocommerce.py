@@ -20,7 +20,7 @@ import pytest
 import responses
 from responses import matchers
 
-from adapters.woocommerce import WooClient, WooCommerceAdapter, parse_cart_token
+from adapters.woocommerce.adapter import WooClient, WooCommerceAdapter, parse_cart_token
 from mappings import model
 from service.config import Settings, StoreConfig
 from service.errors import InvalidRequest, OrderNotFound, UpstreamRejected, UpstreamUnavailable

@@ -16,7 +16,7 @@ import pytest
 import responses
 from flask import Flask
 
-from adapters.woocommerce import parse_cart_token
+from adapters.woocommerce.adapter import parse_cart_token
 from app import create_app
 from service.config import Settings, StoreConfig
 from service.state import SQLiteState

@@ -10,7 +10,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import pytest
 
-from adapters.woocommerce import WooCommerceAdapter
+from adapters.woocommerce.adapter import WooCommerceAdapter
 from mappings import model
 from service.config import Settings, StoreConfig
 from service.errors import UpstreamUnavailable

@@ -13,7 +13,7 @@ from mappings.model import CustomValue, ItemUpdate, ShippingZone
 from mappings.money import to_decimal
 from service.errors import UpstreamRejected
 
-CATALOG_PATH = Path(__file__).with_name("sandbox_catalog.toml")
+CATALOG_PATH = Path(__file__).with_name("catalog.toml")
 
 
 @dataclass(frozen=True)

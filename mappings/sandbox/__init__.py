@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from adapters.sandbox_catalog import Catalog, Coupon, Item, Rate
+from adapters.sandbox.catalog import Catalog, Coupon, Item, Rate
 from mappings import model
 from mappings.money import quantize
 

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from adapters.base import TRANSITIONS, Adapter, items_of, plan_items, requested_segments
-from adapters.sandbox_catalog import Catalog, Item, load_catalog
+from adapters.sandbox.catalog import Catalog, Item, load_catalog
 from mappings import model
 from mappings.money import ZERO
 from mappings.sandbox import available_rates, check_coupon, price

@@ -23,7 +23,7 @@ from typing import Any
 
 from mappings import model
 from mappings.money import ZERO, quantize, to_decimal
-from mappings.shopify_documents import (  # noqa: F401 - re-exported: the documents live beside the mapping
+from mappings.shopify.documents import (  # noqa: F401 - re-exported: the documents live beside the mapping
     CREATE_LOOKUP_QUERY,
     DOCUMENTS,
     DRAFT_CALCULATE_MUTATION,

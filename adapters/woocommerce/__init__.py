@@ -1,0 +1,1 @@
+"""WooCommerce: Store API carts, REST v3 orders."""
