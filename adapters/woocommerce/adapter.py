@@ -377,7 +377,16 @@ class WooCommerceAdapter(Adapter):
         }
         # Resending is safe unless a sub-request adds to a quantity.
         idempotent = not any(sub.kind in ("add", "readd") for sub in subs)
-        response = self.client.request("POST", self._store_path("batch"), json=payload, idempotent=idempotent)
+        # The token goes on the outer request too: WooCommerce's SessionHandler reads the session from the
+        # outer HTTP request while Authentication validates each sub-request's header; without the outer
+        # one a real 9.9 shop dies with a 500 (recordings/batch-without-outer-cart-token.jsonl).
+        response = self.client.request(
+            "POST",
+            self._store_path("batch"),
+            headers={"Cart-Token": cart.token},
+            json=payload,
+            idempotent=idempotent,
+        )
         data = self.client.json(response)
         answers = data.get("responses") if isinstance(data, dict) else None
         if not isinstance(answers, list) or len(answers) != len(subs):
