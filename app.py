@@ -17,9 +17,9 @@ from werkzeug.exceptions import HTTPException
 
 from mappings import fast
 from service import auth as fast_auth
-from service import deadline, logs
+from service import deadline, errors, logs
 from service.config import ConfigError, Settings, StoreConfig, load_stores
-from service.errors import FastError, InvalidRequest, rpc_status
+from service.errors import FastError, InvalidRequest
 from service.logs import log_fields
 from service.operations import Service
 from service.replay import Outcome, ReplayGuard, fingerprint
@@ -226,8 +226,11 @@ def _error_outcome(error: FastError) -> Outcome:
         "fast call failed",
         extra=log_fields(error=type(error).__name__, status=int(error.http_status), reason=error.message),
     )
-    headers = {"Retry-After": str(error.retry_after)} if error.retry_after else {}
-    return Outcome(int(error.http_status), json.dumps(rpc_status(error), separators=(",", ":")), headers)
+    return _answer_outcome(errors.answer(error))
+
+
+def _answer_outcome(answer: errors.ErrorAnswer) -> Outcome:
+    return Outcome(answer.status, json.dumps(answer.body, separators=(",", ":")), answer.headers)
 
 
 def _fast_error(error: FastError) -> Response:
@@ -235,15 +238,7 @@ def _fast_error(error: FastError) -> Response:
 
 
 def _http_error(error: HTTPException) -> Response:
-    status = error.code or 500
-    if status == 413:
-        # Fast's documented codes: an oversized body is an unprocessable request.
-        return _fast_error(InvalidRequest("the request body is too large", field="$"))
-    body = {"code": _RPC_CODES.get(status, 2), "message": error.description or error.name, "details": []}
-    return _json_response(body, status)
-
-
-_RPC_CODES = {400: 3, 401: 16, 403: 7, 404: 5, 405: 12, 409: 10, 415: 3, 422: 3, 429: 8, 500: 13, 503: 14}
+    return _outcome_response(_answer_outcome(errors.answer(error)))
 
 
 def _unexpected_error(error: Exception) -> Response:
@@ -252,7 +247,7 @@ def _unexpected_error(error: Exception) -> Response:
         "unexpected error",
         extra=log_fields(error=type(error).__name__, where=_where(error)),
     )
-    return _json_response({"code": 13, "message": "internal error", "details": []}, 500)
+    return _outcome_response(_answer_outcome(errors.answer(error)))
 
 
 def _where(error: Exception) -> str:

@@ -155,15 +155,16 @@ class UpstreamClient:
 
     def translate(self, response: requests.Response) -> FastError:
         """Turn a final non-2xx answer into the project's error types."""
+        where = {"platform": self.platform, "upstream_status": response.status_code}
         if response.status_code in (401, 403):
             log.error(
                 "the shop refused our credentials: check this store's secrets",
                 extra=log_fields(platform=self.platform, status=response.status_code),
             )
-            return UpstreamUnavailable("the shop refused the service's credentials")
+            return UpstreamUnavailable("the shop refused the service's credentials", **where)
         if 400 <= response.status_code < 500:
-            return UpstreamRejected(f"the shop refused the request (HTTP {response.status_code})")
-        return UpstreamUnavailable(f"the shop answered HTTP {response.status_code}")
+            return UpstreamRejected(f"the shop refused the request (HTTP {response.status_code})", **where)
+        return UpstreamUnavailable(f"the shop answered HTTP {response.status_code}", **where)
 
     # --- the choke point ----------------------------------------------------
 

@@ -41,7 +41,7 @@ from mappings.shopify.documents import (  # noqa: F401 - re-exported: the docume
     ORDER_TAGS_MUTATION,
     SHIPPING_ZONES_QUERY,
 )
-from service.errors import InvalidRequest, UpstreamRejected, UpstreamUnavailable
+from service.errors import InvalidRequest, ShapeError, UpstreamRejected
 from service.logs import log_fields
 
 log = logging.getLogger(__name__)
@@ -143,11 +143,7 @@ def _amount(money_v2: dict[str, Any] | None) -> Decimal:
     try:
         return to_decimal(str(money_v2["amount"]))
     except ValueError:
-        raise UpstreamShapeError(f"Shopify sent an amount that is not a decimal: {money_v2['amount']!r}") from None
-
-
-class UpstreamShapeError(UpstreamUnavailable):
-    """Shopify answered JSON that does not have the documented shape (503: the shop answers garbage)."""
+        raise ShapeError(f"Shopify sent an amount that is not a decimal: {money_v2['amount']!r}") from None
 
 
 # --- addresses ----------------------------------------------------------------------------

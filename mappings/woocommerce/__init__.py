@@ -29,7 +29,7 @@ from typing import Any
 
 from mappings import model
 from mappings.money import ZERO, from_minor_units, quantize, to_decimal
-from service.errors import UpstreamUnavailable
+from service.errors import ShapeError
 
 STORE_API = "/wc/store/v1"
 REST_API = "/wc/v3"
@@ -73,12 +73,6 @@ WOO_TO_FAST_STATUS: dict[str, str] = {
     "trash": model.STATUS_DELETED,
 }
 _WOO_STATUS = re.compile(r"^[a-z0-9][a-z0-9_-]{0,30}$")
-
-
-class ShapeError(UpstreamUnavailable):
-    """The shop answered JSON that is not shaped like WooCommerce's."""
-
-    public_message = "the shop answered something that is not shaped like a WooCommerce response"
 
 
 # --- the Fast line map ------------------------------------------------------------

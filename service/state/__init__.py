@@ -23,27 +23,10 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from service.errors import FastError, UpstreamUnavailable
+from service.errors import LockTimeout, StateUnavailable
 from service.logs import log_fields
 
 log = logging.getLogger(__name__)
-
-
-class LockTimeout(UpstreamUnavailable):
-    """Another call holds the lock on this cart for too long."""
-
-    public_message = "the cart is busy with another call"
-
-
-class StateUnavailable(FastError):
-    """The shared state store cannot be reached: answer 503 so Fast retries."""
-
-    http_status = 503
-    rpc_code = 14
-    public_message = "the service's state store is unavailable"
-
-    def __init__(self, message: str | None = None) -> None:
-        super().__init__(message, retry_after=2)
 
 
 def _guarded(method: Callable[..., Any]) -> Callable[..., Any]:
