@@ -95,7 +95,7 @@ def _warn_if_state_is_not_shared(settings: Settings) -> None:
     if several:
         logging.getLogger(__name__).critical(
             "several instances are running without REDIS_URL: replay safety and the Fast-id map are"
-            " per machine, so a retried Fast call may run twice. Set REDIS_URL (see the README).",
+            " per machine, so a retried Fast call may run twice. Set REDIS_URL (see docs/operations.md).",
             extra=log_fields(dyno=settings.dyno, instances=settings.instances),
         )
 

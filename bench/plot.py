@@ -1,4 +1,4 @@
-"""The README's plot: each operation's latency distribution, through the proxy and straight to the shop.
+"""The benchmark page's plot: each operation's latency distribution, through the proxy and straight to the shop.
 
 python -m bench.plot                # from bench/results/*.json to bench/results/latency.png
 """

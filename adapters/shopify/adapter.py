@@ -73,7 +73,7 @@ _CONTENT_SEGMENTS = {
 
 @dataclass(frozen=True)
 class ShopifyOptions:
-    """The store's options in the stores file; every one has a documented default (README, "Shopify")."""
+    """The store's options in the stores file; every one has a documented default (docs/shopify.md)."""
 
     api_version: str = DEFAULT_API_VERSION
     reserve_inventory_minutes: int = 60

@@ -1,4 +1,4 @@
-"""The README's promise, tested: every scenario passes against a real gunicorn serving the sandbox shop."""
+"""The simulator guide's promise, tested: every scenario passes against a real gunicorn serving the sandbox shop."""
 
 from __future__ import annotations
 
