@@ -23,7 +23,7 @@ from service.errors import FastError, InvalidRequest
 from service.logs import log_fields
 from service.operations import Service
 from service.replay import Outcome, ReplayGuard, fingerprint
-from service.state import StateStore, open_state
+from service.state import StateStore, StateUnavailable, ephemeral_state_problem, open_state
 
 log = logging.getLogger("fast.access")
 
@@ -50,7 +50,12 @@ def create_app(
         logging.getLogger(__name__).error("configuration problems", extra=log_fields(problems=exc.problems))
         app.extensions["fast.stores"] = {}
         app.extensions["fast.config_problems"] = exc.problems
-    state = state or open_state(settings.state_path, settings.redis_url)
+    if state is None:
+        refused = ephemeral_state_problem(settings, app.extensions["fast.stores"])
+        if refused:
+            logging.getLogger(__name__).critical(refused)
+            raise ConfigError([refused])
+        state = open_state(settings)
     _warn_if_state_is_not_shared(settings)
     app.extensions["fast.service"] = Service(settings, app.extensions["fast.stores"], state)
     app.extensions["fast.replay"] = ReplayGuard(
@@ -88,14 +93,14 @@ def create_app(
 
 def _warn_if_state_is_not_shared(settings: Settings) -> None:
     """Several dynos with the SQLite store each keep their own replay records: say so loudly."""
-    if settings.redis_url:
+    if settings.database_url or settings.redis_url:
         return
     dyno_number = (settings.dyno or "").partition(".")[2]
     several = settings.instances > 1 or (dyno_number.isdigit() and int(dyno_number) > 1)
     if several:
         logging.getLogger(__name__).critical(
-            "several instances are running without REDIS_URL: replay safety and the Fast-id map are"
-            " per machine, so a retried Fast call may run twice. Set REDIS_URL (see docs/operations.md).",
+            "several instances are running without DATABASE_URL or REDIS_URL: replay safety and the Fast-id"
+            " map are per machine, so a retried Fast call may run twice. Set DATABASE_URL (docs/operations.md).",
             extra=log_fields(dyno=settings.dyno, instances=settings.instances),
         )
 
@@ -268,13 +273,19 @@ def _healthz() -> Response:
 
 def _readyz() -> Response:
     problems = list(current_app.extensions["fast.config_problems"])
+    store = service().state
+    state = {"backend": store.backend, "answers": True}
     try:
-        service().state.ping()
-    except Exception as exc:  # noqa: BLE001 - readiness reports any failure
-        problems.append(f"state store unreachable ({type(exc).__name__})")
+        store.ping()
+    except StateUnavailable as exc:  # our own message: safe to show
+        state["answers"] = False
+        problems.append(f"state store ({store.backend}): {exc.message}")
+    except Exception as exc:  # noqa: BLE001 - readiness reports any failure, by type only
+        state["answers"] = False
+        problems.append(f"state store ({store.backend}) unreachable ({type(exc).__name__})")
     if problems:
-        return _json_response({"status": "unready", "problems": problems}, 503)
-    return _json_response({"status": "ready", "stores": len(current_app.extensions["fast.stores"])})
+        return _json_response({"status": "unready", "problems": problems, "state": state}, 503)
+    return _json_response({"status": "ready", "stores": len(current_app.extensions["fast.stores"]), "state": state})
 
 
 def __getattr__(name: str) -> Flask:

@@ -46,13 +46,41 @@ def check_config() -> None:
     click.echo(f"stores file: {source}")
     for store in stores.values():
         click.echo(f"  {store.app_id}: {store.name} ({store.adapter}) {_shown_url(store.base_url)}".rstrip())
-    click.echo(f"state: {'redis (REDIS_URL)' if settings.redis_url else settings.state_path}")
+    click.echo(f"state: {_state_source(settings)}")
     if problems:
         click.echo(f"{len(problems)} problem(s):", err=True)
         for problem in problems:
             click.echo(f"  - {problem}", err=True)
         sys.exit(1)
     click.echo("configuration OK")
+
+
+def _state_source(settings: Settings) -> str:
+    if settings.database_url:
+        return f"postgres (DATABASE_URL, {_shown_url(settings.database_url)})"
+    if settings.redis_url:
+        return "redis (REDIS_URL)"
+    return f"sqlite ({settings.state_path})"
+
+
+@fast_cli.command("migrate")
+def migrate() -> None:
+    """Create or update the state store's schema (idempotent: the release step runs it on every deploy)."""
+    from service.state import StateUnavailable, open_state
+
+    settings = Settings.from_env()
+    store = open_state(settings)
+    try:
+        applied = store.migrate()
+        store.ping()
+    except (*store.failures, StateUnavailable) as exc:
+        # The type only: a driver's message may quote connection details.
+        raise click.ClickException(f"cannot migrate the {store.backend} state store ({type(exc).__name__})") from None
+    finally:
+        store.close()
+    for step in applied:
+        click.echo(f"applied {step}")
+    click.echo(f"state: {store.backend}, schema up to date")
 
 
 def _shown_url(url: str | None) -> str:

@@ -122,6 +122,12 @@ class Settings:
     stores_file: str | None = None
     state_path: str = DEFAULT_STATE_PATH
     redis_url: str | None = None
+    # PostgreSQL (service/state/postgres.py), preferred to REDIS_URL; its pool holds a
+    # connection per gunicorn thread.
+    database_url: str | None = None
+    database_pool_size: int = 32
+    # On Heroku, real stores refuse to start on the dyno's wiped disk unless this is set.
+    allow_ephemeral_state: bool = False
     # The whole Fast call must finish well inside Heroku's 30 s router limit.
     call_deadline: float = 20.0
     upstream_connect_timeout: float = 3.05
@@ -157,6 +163,11 @@ class Settings:
             stores_file=stores_file,
             state_path=env.get("FAST_STATE_PATH") or DEFAULT_STATE_PATH,
             redis_url=env.get("REDIS_URL") or None,
+            database_url=env.get("DATABASE_URL") or None,
+            database_pool_size=_env_int(
+                env, "FAST_DATABASE_POOL_SIZE", _env_int(env, "GUNICORN_THREADS", cls.database_pool_size)
+            ),
+            allow_ephemeral_state=_env_flag(env, "FAST_ALLOW_EPHEMERAL_STATE"),
             call_deadline=_env_float(env, "FAST_CALL_DEADLINE", cls.call_deadline),
             upstream_connect_timeout=_env_float(env, "FAST_UPSTREAM_CONNECT_TIMEOUT", cls.upstream_connect_timeout),
             upstream_read_timeout=_env_float(env, "FAST_UPSTREAM_READ_TIMEOUT", cls.upstream_read_timeout),

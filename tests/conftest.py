@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 from collections.abc import Iterator
@@ -153,3 +154,62 @@ def redis_state() -> Any:
     yield store
     for key in store.client.scan_iter(f"{store.prefix}*"):
         store.client.delete(key)
+
+
+def postgres_admin_url() -> str:
+    return os.environ.get("POSTGRES_TEST_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def _postgres_or_skip() -> Any:
+    """A connection to the test server as its admin; skipped outside CI when none answers."""
+    import psycopg
+
+    url = postgres_admin_url()
+    try:
+        return psycopg.connect(url, autocommit=True, connect_timeout=2)
+    except psycopg.Error as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the PostgreSQL tests, but none answers at {url}: {type(exc).__name__}")
+        pytest.skip(f"no PostgreSQL server at {url} (set POSTGRES_TEST_URL); CI runs these tests")
+
+
+@contextlib.contextmanager
+def fresh_postgres_database() -> Iterator[str]:
+    """A new, empty database on the test server (its URL), dropped afterwards."""
+    import uuid
+    from urllib.parse import urlsplit, urlunsplit
+
+    from psycopg import sql
+
+    name = f"state_test_{uuid.uuid4().hex[:12]}"
+    with _postgres_or_skip() as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield urlunsplit(urlsplit(postgres_admin_url())._replace(path=f"/{name}"))
+    finally:
+        with _postgres_or_skip() as admin:
+            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """This test run's PostgreSQL database (one per xdist worker), migrated once, dropped at the end."""
+    from service.state import PostgresState
+
+    with fresh_postgres_database() as url:
+        store = PostgresState(url, pool_size=2, sweep_every=0)
+        store.migrate()
+        store.close()
+        yield url
+
+
+@pytest.fixture
+def postgres_state(postgres_url: str) -> Iterator[Any]:
+    """A PostgresState on this run's database, emptied first."""
+    from service.state import PostgresState
+
+    store = PostgresState(postgres_url, pool_size=8)
+    with store._connection() as conn:
+        conn.execute("TRUNCATE fast_state")
+    yield store
+    store.close()

@@ -1,4 +1,4 @@
-"""Replay safety: one request_id, one effect — on the SQLite and the Redis backends."""
+"""Replay safety: one request_id, one effect — on the SQLite, Redis and PostgreSQL backends."""
 
 from __future__ import annotations
 
@@ -36,9 +36,9 @@ class Counting:
         monkeypatch.setattr(adapter, name, wrapper)
 
 
-@pytest.fixture(params=["sqlite", "redis"])
+@pytest.fixture(params=["sqlite", "redis", "postgres"])
 def replay_app(request: Any, settings: Settings, state: Any) -> Any:
-    store = state if request.param == "sqlite" else request.getfixturevalue("redis_state")
+    store = state if request.param == "sqlite" else request.getfixturevalue(f"{request.param}_state")
     return create_app(replace(settings, replay_wait=5.0), stores={"sandbox": SANDBOX_STORE}, state=store)
 
 
