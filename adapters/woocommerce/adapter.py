@@ -524,7 +524,12 @@ class WooCommerceAdapter(Adapter):
         assert cart is not None
         self._live(cart)
         with self.state.lock(self._record_key(cart.session)):
-            record = self._load(cart) or _new_record(ref.fast_order_id)
+            record = self._load(cart)
+            if record is None:
+                # A cart this service did not create, or whose record it lost (a storefront cart Fast
+                # took over looks the same): its lines carry no Fast ids, and it may be an order already.
+                record = _new_record(ref.fast_order_id)
+                record["unrecorded"] = True
             if record.get("order_id"):  # converted while we waited for the lock
                 return self._update_order(int(record["order_id"]), update, ref.fast_order_id)
             if ref.fast_order_id and not record.get("fast_id"):
@@ -676,6 +681,8 @@ class WooCommerceAdapter(Adapter):
             order = self._order(order_json, record.get("fast_id"))
         else:
             if model.SEGMENT_ORDER_STATUS in segments:
+                if record.get("unrecorded") and not record.get("items"):
+                    raise self._cart_record_lost(record, "cancel")
                 body = self._cancel_cart(cart, record)
                 statuses[model.SEGMENT_ORDER_STATUS] = model.SegmentStatus(model.SEGMENT_ORDER_STATUS, True)
             assert body is not None
@@ -820,14 +827,21 @@ class WooCommerceAdapter(Adapter):
         current += [model.Line(external_id=key) for key in snapshot if key not in {t.key for t in tracked}]
         wanted: dict[str, int] = {}
         adds: list[Sub] = []
+        untracked = {key: n for key in snapshot if (n := _untracked(snapshot, record, key))}
         for action in plan_items(current, items):
             if action.kind == "none":
+                if untracked and action.item.item_id:
+                    raise self._line_map_lost(record, action.item.item_id)
                 continue
             if action.kind == "add":
                 try:
                     add = wc.add_item_body(action.item, action.quantity)
                 except ValueError as exc:
+                    if untracked and action.item.item_id:
+                        raise self._line_map_lost(record, action.item.item_id) from None
                     raise InvalidRequest(str(exc)) from None
+                if action.item.item_id and _may_be_untracked(add, snapshot, untracked):
+                    raise self._line_map_lost(record, action.item.item_id)
                 adds.append(Sub("cart/add-item", add.body, "add", line_id=action.item.item_id, add=add))
                 continue
             assert action.line is not None
@@ -850,6 +864,36 @@ class WooCommerceAdapter(Adapter):
                 changes.append(Sub("cart/update-item", {"key": key, "quantity": qty}, "set", key=key))
         changes.sort(key=lambda s: 0 if s.kind == "remove" else (1 if s.body["quantity"] < _q(snapshot, s.key) else 2))
         return changes + adds
+
+    def _line_map_lost(self, record: Mapping[str, Any], line_id: str) -> FastError:
+        """A Fast line the record does not know, in a cart holding items no Fast line accounts for.
+
+        This is what a lost or stale record looks like (a restart on an ephemeral state store, a
+        storefront edit): the line may be one of those items, and guessing which would change or
+        charge the wrong thing. Nothing is sent; Fast is told the cart is gone (404), which makes it
+        stop or create the order again, instead of retrying a call that can never succeed.
+        """
+        log.error(
+            "refused a line change: the service has no record tying this Fast line to the shop's cart",
+            extra=log_fields(
+                platform="woocommerce", store=self.store.name, fast_order_id=record.get("fast_id"), line_id=line_id
+            ),
+        )
+        return OrderNotFound(
+            f"the service no longer knows which WooCommerce cart item holds Fast line {line_id} (its record of"
+            " the cart was lost); nothing was changed: create the order again"
+        )
+
+    def _cart_record_lost(self, record: Mapping[str, Any], what: str) -> FastError:
+        """An empty cart the service has no record of: it may have become an order this service placed."""
+        log.error(
+            f"refused to {what} a cart the service has no record of: it may already be an order",
+            extra=log_fields(platform="woocommerce", store=self.store.name, fast_order_id=record.get("fast_id")),
+        )
+        return OrderNotFound(
+            f"the WooCommerce cart is empty and the service has no record of it (lost state?): it cannot {what}"
+            " it safely; if the cart was converted, name the WooCommerce order id"
+        )
 
     def _apply_items(
         self, cart: CartRef, record: dict[str, Any], items: list[model.ItemUpdate]
@@ -1029,6 +1073,8 @@ class WooCommerceAdapter(Adapter):
             body, nonce = self._get_cart(cart)
             self._remember_cart(record, body, nonce)
         if not record.get("items"):
+            if record.get("unrecorded"):
+                raise self._cart_record_lost(record, "convert")
             raise InvalidRequest("the cart is empty: nothing to order")
         billing = record.get("billing") or {}
         if not billing.get("email"):
@@ -1225,6 +1271,15 @@ def _untracked(snapshot: Mapping[str, Any], record: Mapping[str, Any], key: str)
     """The part of a cart item's quantity no Fast line accounts for (e.g. added on the storefront)."""
     tracked = sum(int(x["qty"]) for x in (record.get("lines") or []) if x["key"] == key)
     return max(_q(snapshot, key) - tracked, 0)
+
+
+def _may_be_untracked(add: wc.AddItem, snapshot: Mapping[str, Any], untracked: Mapping[str, int]) -> bool:
+    """Whether a "new" line could be one the cart already holds but no Fast line accounts for."""
+    for key in untracked:
+        info = snapshot.get(key) or {}
+        if info.get("id") == add.body.get("id") or ("variation" in add.body and info.get("v")):
+            return True
+    return False
 
 
 def _item_ok(sub: Sub, result: SubResult) -> bool:
