@@ -29,6 +29,8 @@ import requests
 
 from adapters.base import Adapter, items_of, plan_items, requested_segments
 from adapters.http import Transient, UpstreamClient
+from adapters.shopify.catalogue import merge, pack_lookups
+from adapters.shopify.cost import MAX_QUERY_COST, declares, largest_page, requested_cost
 from mappings import model
 from mappings import shopify as m
 from service.config import Settings, StoreConfig
@@ -195,13 +197,31 @@ class ShopifyClient(UpstreamClient):
         return UpstreamUnavailable(f"Shopify answered HTTP {status}")
 
     def graphql(self, document: str, variables: dict[str, Any], *, idempotent: bool) -> dict[str, Any]:
-        """Run one GraphQL document; return its ``data`` or raise the matching project error."""
+        """Run one GraphQL document; return its ``data`` or raise the matching project error.
+
+        A document that reads line items in pages (``$lineCount``) gets the largest page its cost allows.
+        """
+        if declares(document, "lineCount") and "lineCount" not in variables:
+            variables = {**variables, "lineCount": largest_page(document, variables, "lineCount")}
+        expected = requested_cost(document, variables)
+        if expected > MAX_QUERY_COST:
+            log.error(
+                "a Shopify document is over the single-query cost limit: not sent",
+                extra=log_fields(platform=self.platform, cost=expected),
+            )
+            raise UpstreamUnavailable(f"the request to Shopify would cost {expected} points, over {MAX_QUERY_COST}")
         response = self.request(
             "POST", "graphql.json", json={"query": document, "variables": variables}, idempotent=idempotent
         )
         body = self.json(response)
         if not isinstance(body, dict):
             raise UpstreamUnavailable("Shopify answered JSON that is not a GraphQL response")
+        reported = ((body.get("extensions") or {}).get("cost") or {}).get("requestedQueryCost")
+        if isinstance(reported, int | float) and not isinstance(reported, bool) and reported != expected:
+            log.warning(
+                "Shopify priced a document differently from the documented rules",
+                extra=log_fields(platform=self.platform, computed=expected, reported=reported),
+            )
         errors = body.get("errors")
         if errors:
             raise self._query_error(errors)
@@ -365,13 +385,12 @@ class ShopifyAdapter(Adapter):
         lookups = m.ItemLookups()
         for action in adds:
             lookups.add(action.item)
-        chunks = lookups.split(m.QUERY_COST_BUDGET - 10)
-        variables = {
+        variables: dict[str, Any] = {
             "withExisting": bool(order.id),
             "existingQuery": f"{m.tag_query(order.id)} AND status:open" if order.id else "",
-            **chunks[0].variables(),
         }
-        data = self.client.graphql(m.CREATE_LOOKUP_QUERY, variables, idempotent=True)
+        chunks = pack_lookups(lookups, m.CREATE_LOOKUP_QUERY, variables)
+        data = self.client.graphql(m.CREATE_LOOKUP_QUERY, {**variables, **chunks[0].variables()}, idempotent=True)
         existing = [
             node
             for node in (data.get("existing") or {}).get("nodes", [])
@@ -419,7 +438,7 @@ class ShopifyAdapter(Adapter):
         errors = _user_errors(payload)
         if errors or not payload.get("draftOrder"):
             raise _reject(errors or ["no draft order in the answer"], "create the cart")
-        draft = payload["draftOrder"]
+        draft = self._all_lines(payload["draftOrder"])
         rates = self._rates_from_answer(data, rates_key, cached)
         return m.draft_to_order(draft, rates)
 
@@ -441,19 +460,19 @@ class ShopifyAdapter(Adapter):
         for item in update.items:
             if item.quantity != 0:
                 lookups.add(item)
-        chunks = lookups.split(m.QUERY_COST_BUDGET - m.DRAFT_QUERY_COST)
-        if target.draft is not None and not lookups.node_ids and not lookups.skus:
+        # The first document reads the draft and as many lookups as leave room for a page of 25 lines.
+        chunks = pack_lookups(lookups, m.DRAFT_QUERY, {"id": target.id, "lineCount": 25})
+        if target.draft is not None and not lookups:
             draft, data = target.draft, {}
         else:
             data = self.client.graphql(m.DRAFT_QUERY, {"id": target.id, **chunks[0].variables()}, idempotent=True)
             draft = data.get("draftOrder")
             if not draft:
                 raise OrderNotFound(f"Shopify has no draft order {target.id}")
+            draft = self._all_lines(draft)
         if draft.get("status") == "COMPLETED" and draft.get("order"):
             with self.state.lock(f"{self.prefix}cart:{draft['order']['id']}"):
                 return self._update_order(draft["order"]["id"], update, segments)
-        if (draft.get("lineItems") or {}).get("pageInfo", {}).get("hasNextPage"):
-            raise UpstreamRejected(f"this draft order has more than {m.MAX_LINES} line items: Fast cannot change it")
         catalogue = self._catalogue(data, chunks[1:])
 
         before = m.DraftState.from_draft(draft)
@@ -555,7 +574,7 @@ class ShopifyAdapter(Adapter):
         errors = _user_errors(payload)
         if errors or not payload.get("draftOrder"):
             raise _reject(errors or ["no draft order in the answer"], "update the cart")
-        return payload["draftOrder"], self._rates_from_answer(data, rates_key, cached)
+        return self._all_lines(payload["draftOrder"]), self._rates_from_answer(data, rates_key, cached)
 
     # --- segments on a cart --------------------------------------------------------------
 
@@ -688,7 +707,7 @@ class ShopifyAdapter(Adapter):
         payload = _payload(data, "draftOrderComplete")
         errors = _user_errors(payload)
         completed = payload.get("draftOrder") or {}
-        order_json = completed.get("order")
+        order_json = self._all_lines(completed["order"]) if completed.get("order") else None
         if errors or not order_json:
             again = self._fetch_draft(draft["id"])
             if again.get("status") != "COMPLETED" or not again.get("order"):
@@ -782,7 +801,7 @@ class ShopifyAdapter(Adapter):
             if again.get("canMarkAsPaid") or again.get("cancelledAt"):
                 raise _reject(errors or ["no order in the answer"], "mark the order as paid")
             return again  # an earlier attempt whose answer was lost already did it
-        return payload["order"]
+        return self._all_lines(payload["order"])
 
     def _release_holds(self, order_json: dict[str, Any]) -> dict[str, Any]:
         for fulfillment_order in order_json.get("fulfillmentOrders", {}).get("nodes", []):
@@ -889,7 +908,7 @@ class ShopifyAdapter(Adapter):
             data = self.client.graphql(m.FIND_DRAFT_QUERY, {"query": m.tag_query(ref.fast_order_id)}, idempotent=True)
             for node in (data.get("draftOrders") or {}).get("nodes", []):
                 if m._attribute(node.get("customAttributes"), m.FAST_ORDER_ATTR) == ref.fast_order_id:
-                    return Target("DraftOrder", node["id"], node)
+                    return Target("DraftOrder", node["id"], self._all_lines(node))
             raise OrderNotFound(f"Shopify has no cart for Fast order {ref.fast_order_id}")
         raise OrderNotFound("the call names no cart or order")
 
@@ -898,24 +917,34 @@ class ShopifyAdapter(Adapter):
         draft = data.get("draftOrder")
         if not draft:
             raise OrderNotFound(f"Shopify has no draft order {draft_id}")
-        return draft
+        return self._all_lines(draft)
 
     def _fetch_order(self, order_id: str) -> dict[str, Any]:
         data = self.client.graphql(m.ORDER_QUERY, {"id": order_id}, idempotent=True)
         order = data.get("order")
         if not order:
             raise OrderNotFound(f"Shopify has no order {order_id}")
-        return order
+        return self._all_lines(order)
+
+    def _all_lines(self, node: dict[str, Any]) -> dict[str, Any]:
+        """A draft order or order with every line item: the pages after the first are read on from its cursor."""
+        is_order = "/Order/" in node["id"]
+        field, document = ("order", m.ORDER_LINES_QUERY) if is_order else ("draftOrder", m.DRAFT_LINES_QUERY)
+        page = node["lineItems"]
+        while page.get("pageInfo", {}).get("hasNextPage"):
+            data = self.client.graphql(
+                document, {"id": node["id"], "after": page["pageInfo"]["endCursor"]}, idempotent=True
+            )
+            page = ((data.get(field) or {}).get("lineItems")) or {}
+            if not page.get("nodes"):
+                raise UpstreamUnavailable("Shopify's next page of line items was empty")
+            node["lineItems"]["nodes"].extend(page["nodes"])
+        node["lineItems"]["pageInfo"] = {"hasNextPage": False}
+        return node
 
     def _catalogue(self, data: dict[str, Any], more: list[m.ItemLookups]) -> m.Catalogue:
-        catalogue = m.Catalogue.from_data(data)
-        for chunk in more:
-            extra = m.Catalogue.from_data(self.client.graphql(m.ITEMS_QUERY, chunk.variables(), idempotent=True))
-            catalogue.variants.update(extra.variants)
-            catalogue.products.update(extra.products)
-            for sku, variants in extra.by_sku.items():
-                catalogue.by_sku.setdefault(sku, []).extend(variants)
-        return catalogue
+        answers = [self.client.graphql(m.ITEMS_QUERY, chunk.variables(), idempotent=True) for chunk in more]
+        return merge([m.Catalogue.from_data(answer) for answer in [data, *answers]])
 
     # --- shipping rates (cached by what decides them) --------------------------------------
 

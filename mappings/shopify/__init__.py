@@ -30,12 +30,15 @@ from mappings.shopify.documents import (  # noqa: F401 - re-exported: the docume
     DRAFT_COMPLETE_MUTATION,
     DRAFT_CREATE_MUTATION,
     DRAFT_DELETE_MUTATION,
+    DRAFT_LINES_QUERY,
     DRAFT_QUERY,
     DRAFT_UPDATE_MUTATION,
     FIND_DRAFT_QUERY,
     FULFILLMENT_HOLD_MUTATION,
     FULFILLMENT_RELEASE_MUTATION,
+    ITEMS_QUERY,
     ORDER_CANCEL_MUTATION,
+    ORDER_LINES_QUERY,
     ORDER_MARK_AS_PAID_MUTATION,
     ORDER_QUERY,
     ORDER_TAGS_MUTATION,
@@ -222,19 +225,17 @@ def _attribute(raw: Iterable[dict[str, Any]] | None, key: str) -> str | None:
 
 # --- items: Fast identifiers -> product variants -------------------------------------------
 
-# Shopify refuses any single query whose requested cost exceeds 1000 points.
-QUERY_COST_BUDGET = 950
-DRAFT_QUERY_COST = 600  # a draft order with up to 25 line items
-VARIANT_LOOKUP_COST = 5
-PRODUCT_LOOKUP_COST = 2 + 50 * VARIANT_LOOKUP_COST + 3
-MAX_LINES = 25  # the line items one query reads (lineItems(first: 25))
+# Shopify's limit on an input array ("Input arguments that accept an array have a maximum size of 250",
+# https://shopify.dev/docs/api/usage/limits): a draft order's lineItems input holds at most 250 lines.
+MAX_LINES = 250
 
 
 @dataclass
 class ItemLookups:
-    """What to ask Shopify to identify a set of ``items``: node ids and SKUs."""
+    """What to ask Shopify to identify a set of ``items``: variant ids, product ids and SKUs."""
 
-    node_ids: list[str] = field(default_factory=list)
+    variant_ids: list[str] = field(default_factory=list)
+    product_ids: list[str] = field(default_factory=list)
     skus: list[str] = field(default_factory=list)
 
     def add(self, item: model.ItemUpdate) -> None:
@@ -242,59 +243,29 @@ class ItemLookups:
         if exact:
             variant = as_gid("ProductVariant", exact)
             if variant:
-                self._node(variant)
+                _once(self.variant_ids, variant)
             if not parse_gid(exact):
-                self._sku(exact)  # a numeric id may also be an SKU: both are asked in the same trip
+                _once(self.skus, exact)  # a numeric id may also be an SKU: both are asked in the same trip
             return
         if item.external_variant_id:
             variant = as_gid("ProductVariant", item.external_variant_id)
             if variant:
-                self._node(variant)
+                _once(self.variant_ids, variant)
                 return
         product = as_gid("Product", item.external_product_id)
         if product:
-            self._node(product)
+            _once(self.product_ids, product)
 
-    def _node(self, node_id: str) -> None:
-        if node_id not in self.node_ids:
-            self.node_ids.append(node_id)
-
-    def _sku(self, sku: str) -> None:
-        if sku not in self.skus:
-            self.skus.append(sku)
-
-    def cost(self) -> int:
-        """Shopify's requested query cost of these lookups, roughly (objects 1, connections by ``first``)."""
-        total = sum(_lookup_cost(node_id) for node_id in self.node_ids)
-        if self.skus:
-            total += 2 + VARIANT_LOOKUP_COST * 2 * len(self.skus)
-        return total
-
-    def split(self, first_budget: int, budget: int = QUERY_COST_BUDGET) -> list[ItemLookups]:
-        """These lookups in chunks that keep each query under Shopify's single-query cost limit."""
-        chunks = [ItemLookups()]
-        room = first_budget
-        for node_id in self.node_ids:
-            cost = _lookup_cost(node_id)
-            if cost > room and (chunks[-1].node_ids or chunks[-1].skus or room < budget):
-                chunks.append(ItemLookups())
-                room = budget
-            chunks[-1].node_ids.append(node_id)
-            room -= cost
-        for sku in self.skus:
-            cost = 2 * VARIANT_LOOKUP_COST + (2 if not chunks[-1].skus else 0)
-            if cost > room:
-                chunks.append(ItemLookups())
-                room = budget
-            chunks[-1].skus.append(sku)
-            room -= cost
-        return chunks
+    def __bool__(self) -> bool:
+        return bool(self.variant_ids or self.product_ids or self.skus)
 
     def variables(self) -> dict[str, Any]:
         sku_query = " OR ".join(f'sku:"{_escape_search(sku)}"' for sku in self.skus)
         return {
-            "withItems": bool(self.node_ids),
-            "itemIds": list(self.node_ids),
+            "withVariants": bool(self.variant_ids),
+            "variantIds": list(self.variant_ids),
+            "withProducts": bool(self.product_ids),
+            "productIds": list(self.product_ids),
             "withSkus": bool(self.skus),
             "skuQuery": sku_query,
             # Twice the SKUs asked, so a duplicated SKU is seen rather than silently picked.
@@ -302,8 +273,9 @@ class ItemLookups:
         }
 
 
-def _lookup_cost(node_id: str) -> int:
-    return PRODUCT_LOOKUP_COST if node_id.startswith("gid://shopify/Product/") else VARIANT_LOOKUP_COST
+def _once(values: list[str], value: str) -> None:
+    if value not in values:
+        values.append(value)
 
 
 def _escape_search(value: str) -> str:
@@ -321,7 +293,7 @@ class Catalogue:
     @classmethod
     def from_data(cls, data: dict[str, Any]) -> Catalogue:
         catalogue = cls()
-        for node in data.get("items") or []:
+        for node in [*(data.get("variantItems") or []), *(data.get("productItems") or [])]:
             if not node:
                 continue
             if node.get("__typename") == "ProductVariant":

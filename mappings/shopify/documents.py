@@ -30,14 +30,52 @@ fragment FastVariant on ProductVariant {
   inventoryItem { tracked requiresShipping }
   product { id legacyResourceId title status hasOnlyDefaultVariant }
 }""",
-    "FastItemNode": """
-fragment FastItemNode on Node {
+    "FastVariantNode": """
+fragment FastVariantNode on Node {
   __typename
   id
   ... on ProductVariant { ...FastVariant }
+}""",
+    "FastProductNode": """
+fragment FastProductNode on Node {
+  __typename
+  id
   ... on Product {
     legacyResourceId title status hasOnlyDefaultVariant
     variants(first: 50) { nodes { ...FastVariant } pageInfo { hasNextPage } }
+  }
+}""",
+    # A page of line items; the adapter sizes ``$lineCount`` to the cost limit and reads on from ``endCursor``.
+    "FastDraftLines": """
+fragment FastDraftLines on DraftOrderLineItemConnection {
+  pageInfo { hasNextPage endCursor }
+  nodes {
+    id uuid name title variantTitle sku quantity requiresShipping taxable custom
+    customAttributes { key value }
+    image { url }
+    variant { ...FastVariant }
+    originalUnitPriceSet { ...FastMoney }
+    originalTotalSet { ...FastMoney }
+    totalDiscountSet { ...FastMoney }
+    taxLines { ...FastTaxLine }
+  }
+}""",
+    "FastOrderLines": """
+fragment FastOrderLines on LineItemConnection {
+  pageInfo { hasNextPage endCursor }
+  nodes {
+    id name title variantTitle sku quantity requiresShipping unfulfilledQuantity
+    customAttributes { key value }
+    image { url }
+    variant { id legacyResourceId selectedOptions { name value } product { id legacyResourceId } }
+    originalUnitPriceSet { ...FastMoney }
+    originalTotalSet { ...FastMoney }
+    totalDiscountSet { ...FastMoney }
+    discountAllocations {
+      allocatedAmountSet { ...FastMoney }
+      discountApplication { __typename ... on DiscountCodeApplication { code } }
+    }
+    taxLines { ...FastTaxLine }
   }
 }""",
     "FastDraftOrder": """
@@ -48,20 +86,7 @@ fragment FastDraftOrder on DraftOrder {
   discountCodes
   billingAddress { ...FastAddress }
   shippingAddress { ...FastAddress }
-  lineItems(first: 25) {
-    pageInfo { hasNextPage }
-    nodes {
-      id uuid name title variantTitle sku quantity requiresShipping taxable custom
-      customAttributes { key value }
-      image { url }
-      variant { ...FastVariant }
-      originalUnitPriceSet { ...FastMoney }
-      originalTotalSet { ...FastMoney }
-      discountedTotalSet { ...FastMoney }
-      totalDiscountSet { ...FastMoney }
-      taxLines { ...FastTaxLine }
-    }
-  }
+  lineItems(first: $lineCount) { ...FastDraftLines }
   shippingLine {
     title code shippingRateHandle
     originalPriceSet { ...FastMoney }
@@ -96,23 +121,7 @@ fragment FastOrder on Order {
   discountCodes
   billingAddress { ...FastAddress }
   shippingAddress { ...FastAddress }
-  lineItems(first: 25) {
-    pageInfo { hasNextPage }
-    nodes {
-      id name title variantTitle sku quantity requiresShipping unfulfilledQuantity
-      customAttributes { key value }
-      image { url }
-      variant { id legacyResourceId selectedOptions { name value } product { id legacyResourceId } }
-      originalUnitPriceSet { ...FastMoney }
-      originalTotalSet { ...FastMoney }
-      totalDiscountSet { ...FastMoney }
-      discountAllocations {
-        allocatedAmountSet { ...FastMoney }
-        discountApplication { __typename ... on DiscountCodeApplication { code } }
-      }
-      taxLines { ...FastTaxLine }
-    }
-  }
+  lineItems(first: $lineCount) { ...FastOrderLines }
   shippingLine {
     title code shippingRateHandle
     originalPriceSet { ...FastMoney }
@@ -156,21 +165,40 @@ def _document(operation: str) -> str:
 
 # --- queries -----------------------------------------------------------------------------
 
-# Items are looked up by node id (variants and products) and by SKU in the same round trip.
+# Items are looked up by variant id, product id and SKU in the same round trip. Variants and products are
+# asked in separate fields: Shopify prices an interface selection at its dearest branch for every id, so one
+# ``nodes`` for both would cost a product's price (its 50 variants) for every variant asked.
 ITEM_LOOKUP_VARIABLES = (
-    "$withItems: Boolean!, $itemIds: [ID!]!, $withSkus: Boolean!, $skuQuery: String!, $skuCount: Int!"
+    "$withVariants: Boolean!, $variantIds: [ID!]!, $withProducts: Boolean!, $productIds: [ID!]!,"
+    " $withSkus: Boolean!, $skuQuery: String!, $skuCount: Int!"
 )
 _ITEM_LOOKUP_FIELDS = """
-  items: nodes(ids: $itemIds) @include(if: $withItems) { ...FastItemNode }
+  variantItems: nodes(ids: $variantIds) @include(if: $withVariants) { ...FastVariantNode }
+  productItems: nodes(ids: $productIds) @include(if: $withProducts) { ...FastProductNode }
   skuVariants: productVariants(first: $skuCount, query: $skuQuery) @include(if: $withSkus) {
     nodes { ...FastVariant }
   }"""
 
 DRAFT_QUERY = _document(
     f"""
-query FastDraftOrder($id: ID!, {ITEM_LOOKUP_VARIABLES}) {{
+query FastDraftOrder($id: ID!, $lineCount: Int!, {ITEM_LOOKUP_VARIABLES}) {{
   draftOrder(id: $id) {{ ...FastDraftOrder }}{_ITEM_LOOKUP_FIELDS}
 }}"""
+)
+
+# The line items after the first page.
+DRAFT_LINES_QUERY = _document(
+    """
+query FastDraftLines($id: ID!, $lineCount: Int!, $after: String) {
+  draftOrder(id: $id) { id lineItems(first: $lineCount, after: $after) { ...FastDraftLines } }
+}"""
+)
+
+ORDER_LINES_QUERY = _document(
+    """
+query FastOrderLines($id: ID!, $lineCount: Int!, $after: String) {
+  order(id: $id) { id lineItems(first: $lineCount, after: $after) { ...FastOrderLines } }
+}"""
 )
 
 # Items that did not fit in the first round trip's cost budget.
@@ -192,14 +220,14 @@ query FastCreateLookup($withExisting: Boolean!, $existingQuery: String!, {ITEM_L
 
 FIND_DRAFT_QUERY = _document(
     """
-query FastFindDraft($query: String!) {
+query FastFindDraft($query: String!, $lineCount: Int!) {
   draftOrders(first: 1, query: $query, sortKey: ID, reverse: true) { nodes { ...FastDraftOrder } }
 }"""
 )
 
 ORDER_QUERY = _document(
     """
-query FastOrder($id: ID!) {
+query FastOrder($id: ID!, $lineCount: Int!) {
   order(id: $id) { ...FastOrder }
 }"""
 )
@@ -225,7 +253,9 @@ query FastShippingZones {
 
 DRAFT_CREATE_MUTATION = _document(
     """
-mutation FastDraftCreate($input: DraftOrderInput!, $withRates: Boolean!, $calcInput: DraftOrderInput!) {
+mutation FastDraftCreate(
+  $input: DraftOrderInput!, $lineCount: Int!, $withRates: Boolean!, $calcInput: DraftOrderInput!
+) {
   draftOrderCreate(input: $input) {
     draftOrder { ...FastDraftOrder }
     userErrors { field message }
@@ -239,7 +269,9 @@ mutation FastDraftCreate($input: DraftOrderInput!, $withRates: Boolean!, $calcIn
 
 DRAFT_UPDATE_MUTATION = _document(
     """
-mutation FastDraftUpdate($id: ID!, $input: DraftOrderInput!, $withRates: Boolean!, $calcInput: DraftOrderInput!) {
+mutation FastDraftUpdate(
+  $id: ID!, $input: DraftOrderInput!, $lineCount: Int!, $withRates: Boolean!, $calcInput: DraftOrderInput!
+) {
   draftOrderUpdate(id: $id, input: $input) {
     draftOrder { ...FastDraftOrder }
     userErrors { field message }
@@ -263,7 +295,7 @@ mutation FastDraftCalculate($input: DraftOrderInput!) {
 
 DRAFT_COMPLETE_MUTATION = _document(
     """
-mutation FastDraftComplete($id: ID!, $paymentPending: Boolean!) {
+mutation FastDraftComplete($id: ID!, $paymentPending: Boolean!, $lineCount: Int!) {
   draftOrderComplete(id: $id, paymentPending: $paymentPending) {
     draftOrder { id status order { ...FastOrder } }
     userErrors { field message }
@@ -283,7 +315,7 @@ mutation FastDraftDelete($input: DraftOrderDeleteInput!) {
 
 ORDER_MARK_AS_PAID_MUTATION = _document(
     """
-mutation FastOrderMarkAsPaid($input: OrderMarkAsPaidInput!) {
+mutation FastOrderMarkAsPaid($input: OrderMarkAsPaidInput!, $lineCount: Int!) {
   orderMarkAsPaid(input: $input) {
     order { ...FastOrder }
     userErrors { field message }
@@ -341,6 +373,8 @@ DOCUMENTS: dict[str, str] = {
     "FastDraftOrder": DRAFT_QUERY,
     "FastCreateLookup": CREATE_LOOKUP_QUERY,
     "FastItems": ITEMS_QUERY,
+    "FastDraftLines": DRAFT_LINES_QUERY,
+    "FastOrderLines": ORDER_LINES_QUERY,
     "FastFindDraft": FIND_DRAFT_QUERY,
     "FastOrder": ORDER_QUERY,
     "FastShippingZones": SHIPPING_ZONES_QUERY,

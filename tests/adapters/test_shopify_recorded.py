@@ -40,7 +40,8 @@ def fixture(name: str) -> dict[str, Any]:
 
 
 def recording(prefix: str) -> list[dict[str, Any]]:
-    return [json.loads(p.read_text()) for p in sorted(FIXTURES.glob(f"{prefix}_*.json"))]
+    """A scenario the fake played (``fake_<prefix>_*.json``: made by tests/fakes/shopify.py, not captured)."""
+    return [json.loads(p.read_text()) for p in sorted(FIXTURES.glob(f"fake_{prefix}_*.json"))]
 
 
 @pytest.fixture
@@ -91,8 +92,9 @@ def test_each_recorded_answer_is_exactly_what_shopify_sends_for_its_document(pat
     document = parse(DOCUMENTS[recorded["operation"]])
     operation = next(d for d in document.definitions if isinstance(d, OperationDefinitionNode))
     assert operation.name.value == recorded["operation"]  # type: ignore[union-attr]
+    # Each root field answers the recorded value under its response key (two aliases may share a field name).
     root = {
-        field.name.value: body["data"].get((field.alias or field.name).value)
+        field.name.value: lambda info, **_: body["data"].get(info.path.key)
         for field in operation.selection_set.selections
         if isinstance(field, FieldNode)
     }

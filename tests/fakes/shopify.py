@@ -44,6 +44,9 @@ from graphql import (
     validate,
 )
 
+from tests.fakes.shopify_cost import schema_cost
+
+MAX_QUERY_COST = 1000  # "A single query to the API cannot exceed a cost of 1000" (rate-limit documentation)
 SCHEMA_PATH = Path(__file__).resolve().parents[2].parent / "shared" / "spec" / "shopify-admin.graphql"
 CENT = Decimal("0.01")
 ZERO = Decimal("0")
@@ -293,6 +296,9 @@ class FakeShopify:
             fault = self._take_fault(operation)
             if fault is not None and fault.kind != "timeout_after":
                 return self._fault_answer(fault)
+            cost = self.requested_cost(document, variables)
+            if cost is not None and cost > MAX_QUERY_COST:
+                return 200, {}, json.dumps(_over_cost(cost))
             result = run(document, self._root(), variables)
         answer: dict[str, Any] = {"data": result.data}
         if result.errors:
@@ -304,14 +310,22 @@ class FakeShopify:
                 answer.pop("data")
         answer["extensions"] = {
             "cost": {
-                "requestedQueryCost": 50,
-                "actualQueryCost": 10,
+                # Shopify reports the static price it charged; the actual cost (refunded down to what ran)
+                # is assumed equal: the fake does not model the refund.
+                "requestedQueryCost": cost,
+                "actualQueryCost": cost,
                 "throttleStatus": self.bucket.status(),
             }
         }
         if fault is not None:  # timeout_after: the shop acted, the answer never arrived
             raise requests.ReadTimeout("fake Shopify: read timed out")
         return 200, {"X-Request-Id": str(uuid.uuid4())}, json.dumps(answer)
+
+    def requested_cost(self, document: str, variables: dict[str, Any]) -> int | None:
+        """The static price Shopify puts on a document before running it (None for one the schema refuses)."""
+        if isinstance(_checked(document), list):
+            return None
+        return schema_cost(admin_schema(), document, variables)
 
     def _fault_answer(self, fault: Fault) -> tuple[int, dict[str, str], str]:
         if fault.kind == "throttle":
@@ -698,7 +712,7 @@ class FakeShopify:
             "discountCodes": [c for c in record.get("discountCodes", []) if c.upper() in codes_applied],
             "billingAddress": _mailing(record.get("billingAddress")),
             "shippingAddress": _mailing(record.get("shippingAddress")),
-            "lineItems": _connection(lines[:25], has_next=len(lines) > 25),
+            "lineItems": _Pages(_connection(lines)),
             "shippingLine": shipping_view,
             "platformDiscounts": priced["platform"],
             "warnings": priced["warnings"],
@@ -962,7 +976,7 @@ class FakeShopify:
             "discountCodes": view["discountCodes"],
             "billingAddress": view["billingAddress"],
             "shippingAddress": view["shippingAddress"],
-            "lineItems": _connection(line_views),
+            "lineItems": _Pages(_connection(line_views)),
             "shippingLine": shipping,
             "subtotalPriceSet": view["subtotalPriceSet"],
             "totalDiscountsSet": view["totalDiscountsSet"],
@@ -1166,11 +1180,51 @@ def _operation_name(document: str) -> str:
     return "(none)"
 
 
-def _connection(nodes: list[Any], *, has_next: bool = False) -> dict[str, Any]:
+def _over_cost(cost: int) -> dict[str, Any]:
+    """Shopify's refusal of a document priced over the single-query limit: HTTP 200, nothing run.
+
+    The message and ``MAX_COST_EXCEEDED`` code are Shopify's own (rate-limit documentation, "Single query limit").
+    """
+    return {
+        "errors": [
+            {
+                "message": f"Query cost is {cost}, which exceeds the single query max cost limit ({MAX_QUERY_COST}).",
+                "extensions": {
+                    "code": "MAX_COST_EXCEEDED",
+                    "cost": cost,
+                    "maxCost": MAX_QUERY_COST,
+                    "documentation": "https://shopify.dev/api/usage/rate-limits",
+                },
+            }
+        ]
+    }
+
+
+class _Pages(dict[str, Any]):
+    """A connection that answers ``first``/``after`` the way Shopify's cursor pagination does.
+
+    Shopify documents cursor-based pagination (https://shopify.dev/docs/api/usage/pagination-graphql):
+    ``first`` nodes after the opaque cursor ``after``; ``pageInfo.endCursor`` continues. As a dict it is
+    the whole list, for the fake's own bookkeeping and the tests.
+    """
+
+    def __call__(self, info: Any, first: int | None = None, after: str | None = None, **_: Any) -> dict[str, Any]:
+        nodes = self["nodes"]
+        start = int(after) + 1 if after else 0
+        page = nodes[start : start + (first if first is not None else len(nodes))]
+        page_connection = _connection(page, has_next=start + len(page) < len(nodes), offset=start)
+        return page_connection
+
+
+def _connection(nodes: list[Any], *, has_next: bool = False, offset: int = 0) -> dict[str, Any]:
     return {
         "nodes": nodes,
-        "edges": [{"node": node, "cursor": str(i)} for i, node in enumerate(nodes)],
-        "pageInfo": {"hasNextPage": has_next, "hasPreviousPage": False},
+        "edges": [{"node": node, "cursor": str(offset + i)} for i, node in enumerate(nodes)],
+        "pageInfo": {
+            "hasNextPage": has_next,
+            "hasPreviousPage": offset > 0,
+            "endCursor": str(offset + len(nodes) - 1) if nodes else None,
+        },
     }
 
 
