@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 from service.state import PostgresState, migrations
@@ -99,3 +100,32 @@ def test_connections_the_server_dropped_are_replaced_without_failing_a_call(post
     assert postgres_state.get("k") == "v"
     postgres_state.set("k", "v2")
     assert postgres_state.get("k") == "v2"
+
+
+def test_flask_fast_migrate_is_the_release_step(monkeypatch: Any, tmp_path: Any) -> None:
+    from app import create_app
+    from service.config import SANDBOX_STORE, Settings
+
+    procfile = (Path(__file__).resolve().parents[2] / "Procfile").read_text()
+    assert "release: flask fast migrate && flask fast check-config" in procfile
+    with fresh_postgres_database() as url:
+        monkeypatch.setenv("DATABASE_URL", url)
+        monkeypatch.setenv("FAST_STATE_PATH", str(tmp_path / "unused.sqlite3"))
+        runner = create_app(Settings.from_env(), stores={"sandbox": SANDBOX_STORE}).test_cli_runner()
+        first = runner.invoke(args=["fast", "migrate"])
+        assert first.exit_code == 0, first.output
+        assert "applied 1: the key-value table with expiry" in first.output
+        again = runner.invoke(args=["fast", "migrate"])
+        assert again.exit_code == 0 and "applied" not in again.output
+        assert "postgres, schema up to date" in again.output
+    # A server that does not answer: a one-line error and exit 1, no traceback, no connection details.
+    monkeypatch.setenv("DATABASE_URL", "postgresql://someone:hunter2@127.0.0.1:1/none")
+    failed = runner.invoke(args=["fast", "migrate"])
+    assert failed.exit_code == 1
+    assert "cannot migrate the postgres state store" in failed.output
+    assert "hunter2" not in failed.output and "Traceback" not in failed.output
+
+
+def test_sessions_neither_wait_for_the_wal_flush_nor_hang_on_a_lock(postgres_state: PostgresState) -> None:
+    settings = _rows(postgres_state, "SELECT current_setting('synchronous_commit'), current_setting('lock_timeout')")
+    assert settings == [("off", "5s")]
