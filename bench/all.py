@@ -31,10 +31,12 @@ class Config:
     checkouts: int  # the load phase
     latency_checkouts: int  # one at a time
     think_ms: int = 0  # the load phase's pause between a checkout's calls
+    state: str = "sqlite"  # the state backend (bench/run.py --state)
 
     @property
     def name(self) -> str:
-        return f"{self.platform}-{self.delay_ms}ms"
+        suffix = "" if self.state == "sqlite" else f"-{self.state}"
+        return f"{self.platform}-{self.delay_ms}ms{suffix}"
 
     def argv(self, scale: float) -> list[str]:
         return [
@@ -44,6 +46,7 @@ class Config:
             f"--checkouts={max(self.concurrency, int(self.checkouts * scale))}",
             f"--latency-checkouts={int(self.latency_checkouts * scale)}",
             f"--think-ms={self.think_ms}",
+            f"--state={self.state}",
         ]
 
 
@@ -53,6 +56,9 @@ class Config:
 # The sandbox has no upstream, so no 80 ms run.
 CONFIGS = [
     Config("sandbox", 0, 16, 1000, 100),
+    # The same run on the two shared state backends: what each costs a call beside the SQLite file.
+    Config("sandbox", 0, 16, 1000, 100, state="redis"),
+    Config("sandbox", 0, 16, 1000, 100, state="postgres"),
     Config("woocommerce", 0, 16, 1000, 100),
     Config("woocommerce", 80, 64, 192, 0, think_ms=1000),
     Config("shopify", 0, 16, 300, 50),
@@ -89,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def load(directory: Path) -> dict[str, dict[str, Any]]:
     order = {c.name: i for i, c in enumerate(CONFIGS)}
-    found = {p.stem: json.loads(p.read_text()) for p in directory.glob("*-*ms.json")}
+    found = {p.stem: json.loads(p.read_text()) for p in directory.glob("*-*ms*.json")}
     return dict(sorted(found.items(), key=lambda item: order.get(item[0], len(order))))
 
 

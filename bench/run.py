@@ -39,6 +39,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 
@@ -338,7 +339,11 @@ def phase(
 def bench(args: argparse.Namespace) -> dict[str, Any]:
     target = targets.get(args.platform)
     workdir = Path(tempfile.mkdtemp(prefix="fast-bench-"))
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("FAST_", "REDIS_URL", "GUNICORN_"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("FAST_", "REDIS_URL", "DATABASE_URL", "GUNICORN_", "DYNO"))
+    }
     env.update(
         FAST_STATE_PATH=str(workdir / "state.sqlite3"),
         LOG_LEVEL="INFO",  # production's: one JSON line per Fast call
@@ -349,6 +354,7 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
     if args.threads:
         env["GUNICORN_THREADS"] = str(args.threads)
     env.update(target.service_env(workdir))
+    database = state_env(args.state, env)
     upstream = None
     if target.has_upstream:
         threads = max(64, 2 * args.concurrency)
@@ -382,8 +388,12 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
         stop(service)
         if upstream is not None:
             upstream.stop()
+        if database is not None:
+            database.__exit__(None, None, None)
     result["setup"] = {
         "platform": args.platform,
+        "state": args.state,
+        "state_database": urlsplit(env["DATABASE_URL"]).path.lstrip("/") if database is not None else None,
         "upstream_delay_ms": args.delay_ms if target.has_upstream else None,
         "concurrency": args.concurrency,
         "checkouts": args.checkouts,
@@ -400,6 +410,29 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
     else:
         print(f"errors: the service's log is in {workdir / 'service.log'}", file=sys.stderr)
     return result
+
+
+def state_env(backend: str, env: dict[str, str]) -> Any:
+    """Point the service at the state backend under test; for PostgreSQL a fresh, migrated database
+    (the returned context, to be exited once the service has stopped)."""
+    if backend == "redis":
+        # Emptied first, as a fresh SQLite file is (the sandbox's stock counts live there): a database of its own.
+        env["REDIS_URL"] = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
+        import redis
+
+        redis.Redis.from_url(env["REDIS_URL"]).flushdb()
+        return None
+    if backend != "postgres":
+        return None
+    from service.state import PostgresState
+    from tests.postgres_db import fresh_database
+
+    database = fresh_database(prefix="state_bench")
+    env["DATABASE_URL"] = database.__enter__()
+    store = PostgresState(env["DATABASE_URL"], pool_size=1, sweep_every=0)
+    store.migrate()
+    store.close()
+    return database
 
 
 def memory_report(meter: Meter, workers: list[int]) -> dict[str, Any]:
@@ -456,7 +489,7 @@ def evaluate(result: dict[str, Any]) -> dict[str, Any]:
 def table(result: dict[str, Any]) -> str:
     setup = result["setup"]
     delay = "no upstream" if setup["upstream_delay_ms"] is None else f"upstream delay {setup['upstream_delay_ms']:g} ms"
-    lines = [f"== {setup['platform']}, {delay}"]
+    lines = [f"== {setup['platform']}, {delay}, state {setup.get('state', 'sqlite')}"]
     for name, ph in result["phases"].items():
         lines.append(
             f"-- {name}: {ph['concurrency']} concurrent checkouts"
@@ -497,6 +530,13 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--warmup", type=int, default=20, help="checkouts first (at least two per thread), not measured")
     p.add_argument("--workers", type=int, default=2, help="gunicorn workers (WEB_CONCURRENCY)")
     p.add_argument("--threads", type=int, default=0, help="threads per worker (default: gunicorn.conf.py's)")
+    p.add_argument(
+        "--state",
+        default="sqlite",
+        choices=["sqlite", "redis", "postgres"],
+        help="state backend: the SQLite file, Redis (BENCH_REDIS_URL) or a fresh PostgreSQL database"
+        " on POSTGRES_TEST_URL's server",
+    )
     p.add_argument("--out", type=Path, help="write the JSON result here")
     return p
 

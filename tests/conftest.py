@@ -14,7 +14,7 @@ from app import create_app
 from service import auth as fast_auth
 from service.config import DEFAULT_FAST_JWKS_URL, SANDBOX_STORE, Settings
 from service.state import SQLiteState
-from tests import openapi, tokens
+from tests import openapi, postgres_db, tokens
 
 
 @pytest.fixture(scope="session")
@@ -157,38 +157,23 @@ def redis_state() -> Any:
 
 
 def postgres_admin_url() -> str:
-    return os.environ.get("POSTGRES_TEST_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-
-
-def _postgres_or_skip() -> Any:
-    """A connection to the test server as its admin; skipped outside CI when none answers."""
-    import psycopg
-
-    url = postgres_admin_url()
-    try:
-        return psycopg.connect(url, autocommit=True, connect_timeout=2)
-    except psycopg.Error as exc:
-        if os.environ.get("CI"):
-            pytest.fail(f"CI must run the PostgreSQL tests, but none answers at {url}: {type(exc).__name__}")
-        pytest.skip(f"no PostgreSQL server at {url} (set POSTGRES_TEST_URL); CI runs these tests")
+    return postgres_db.admin_url()
 
 
 @contextlib.contextmanager
 def fresh_postgres_database() -> Iterator[str]:
-    """A new, empty database on the test server (its URL), dropped afterwards."""
-    import uuid
-    from urllib.parse import urlsplit, urlunsplit
+    """A new, empty database on the test server (its URL), dropped afterwards; skipped outside CI without one."""
+    import psycopg
 
-    from psycopg import sql
-
-    name = f"state_test_{uuid.uuid4().hex[:12]}"
-    with _postgres_or_skip() as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    url = postgres_db.admin_url()
     try:
-        yield urlunsplit(urlsplit(postgres_admin_url())._replace(path=f"/{name}"))
-    finally:
-        with _postgres_or_skip() as admin:
-            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        psycopg.connect(url, autocommit=True, connect_timeout=2).close()
+    except psycopg.Error as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the PostgreSQL tests, but none answers at {url}: {type(exc).__name__}")
+        pytest.skip(f"no PostgreSQL server at {url} (set POSTGRES_TEST_URL); CI runs these tests")
+    with postgres_db.fresh_database() as database:
+        yield database
 
 
 @pytest.fixture(scope="session")

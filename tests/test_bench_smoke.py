@@ -49,3 +49,24 @@ def test_the_benchmark_runs_a_few_sandbox_checkouts(tmp_path: Path) -> None:
     assert result["targets"]["no_errors"] == {"value": 0, "met": True}
     assert result["setup"]["platform"] == "sandbox"
     assert "sandbox" in done.stdout and "p50" in done.stdout  # the table
+
+
+@pytest.mark.slow
+def test_the_benchmark_runs_on_postgresql_and_drops_its_database(tmp_path: Path, postgres_url: str) -> None:
+    """``make bench`` measures each state backend; the PostgreSQL one gets a database of its own."""
+    import psycopg
+
+    from tests.postgres_db import admin_url
+
+    out = tmp_path / "sandbox-postgres.json"
+    command = [sys.executable, "-m", "bench.run", "--platform=sandbox", "--state=postgres", "--concurrency=2"]
+    command += ["--checkouts=2", "--latency-checkouts=0", "--warmup=1", f"--out={out}"]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr
+    result = json.loads(out.read_text())
+    assert result["setup"]["state"] == "postgres"
+    assert (result["phases"]["load"]["calls"], result["phases"]["load"]["errors"]) == (20, 0)
+    database = result["setup"]["state_database"]
+    assert database.startswith("state_bench_")
+    with psycopg.connect(admin_url(), autocommit=True) as admin:
+        assert admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchall() == []
