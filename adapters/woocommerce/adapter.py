@@ -27,11 +27,8 @@ and the order id once converted (so a read by the old token finds the order).
 
 from __future__ import annotations
 
-import base64
-import binascii
 import contextlib
 import datetime as dt
-import json
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -42,6 +39,8 @@ import requests
 
 from adapters.base import TRANSITIONS, Adapter, items_of, plan_items, requested_segments
 from adapters.http import UpstreamClient
+from adapters.woocommerce.cart_token import CartRef, parse_cart_token
+from adapters.woocommerce.token_pool import CartTokenPool
 from mappings import model
 from mappings import woocommerce as wc
 from mappings.money import from_minor_units
@@ -56,6 +55,7 @@ CART_RECORD_GRACE = 24 * 3600  # keep a cart's record a day past its token's exp
 ORDER_RECORD_TTL = 90 * 24 * 3600
 CONVERSION_LOOKBACK = 15 * 60  # how far back a lost checkout answer is looked for
 DEFAULT_ZONES_CACHE = 600
+DEFAULT_TOKEN_POOL = 2
 
 
 class WooClient(UpstreamClient):
@@ -84,33 +84,6 @@ class WooClient(UpstreamClient):
         if 400 <= response.status_code < 500:
             return UpstreamRejected(error.message)
         return UpstreamUnavailable(f"the shop answered HTTP {response.status_code}")
-
-
-@dataclass(frozen=True)
-class CartRef:
-    """A Store API cart: its token and what the token's payload says."""
-
-    token: str
-    session: str
-    exp: int
-
-
-def parse_cart_token(token: str) -> CartRef | None:
-    """Read a Cart-Token's payload without verifying it (we do not have the shop's secret)."""
-    parts = token.split(".")
-    if len(parts) != 3 or not all(parts[:2]):
-        return None
-    try:
-        padded = parts[1] + "=" * (-len(parts[1]) % 4)
-        payload = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
-    except (ValueError, binascii.Error, UnicodeError):
-        return None
-    if not isinstance(payload, dict):
-        return None
-    session, exp = payload.get("user_id"), payload.get("exp")
-    if session in (None, "") or isinstance(exp, bool) or not isinstance(exp, int):
-        return None
-    return CartRef(token, str(session), exp)
 
 
 @dataclass
@@ -220,6 +193,15 @@ class WooCommerceAdapter(Adapter):
         zones_cache = store.option("zones_cache_seconds", DEFAULT_ZONES_CACHE)
         self.zones_cache = zones_cache if isinstance(zones_cache, int) and zones_cache >= 0 else DEFAULT_ZONES_CACHE
         self.prefix = f"woo:{store.app_id}:"
+        pool = store.option("cart_token_pool", DEFAULT_TOKEN_POOL)
+        self.tokens = CartTokenPool(
+            state,
+            f"{self.prefix}cart-tokens",
+            self._new_cart,
+            size=pool if isinstance(pool, int) and not isinstance(pool, bool) and pool >= 0 else DEFAULT_TOKEN_POOL,
+            budget=settings.call_deadline,
+            clock=clock,
+        )
         self.auth_problem = ""
         self.auth = self._rest_auth()
 
@@ -280,6 +262,9 @@ class WooCommerceAdapter(Adapter):
         zones_cache = store.option("zones_cache_seconds", DEFAULT_ZONES_CACHE)
         if isinstance(zones_cache, bool) or not isinstance(zones_cache, int) or zones_cache < 0:
             problems.append(f"{where}: zones_cache_seconds must be a whole number of seconds")
+        pool = store.option("cart_token_pool", DEFAULT_TOKEN_POOL)
+        if isinstance(pool, bool) or not isinstance(pool, int) or not 0 <= pool <= 20:
+            problems.append(f"{where}: cart_token_pool must be a whole number from 0 to 20")
         _, status_problems = wc.status_map(store.option("statuses"))
         problems.extend(f"{where}: {p}" for p in status_problems)
         return problems
@@ -348,6 +333,15 @@ class WooCommerceAdapter(Adapter):
             raise wc.ShapeError("the shop's cart is not a JSON object")
         wc.cart_items(body)
         return body, response.headers.get("Nonce")
+
+    def _new_cart(self) -> CartRef:
+        """A token for a new, empty cart: the shop hands one out with any cart answer."""
+        response = self.client.request("GET", self._store_path("cart"))
+        self.client.json(response)
+        cart = parse_cart_token(response.headers.get("Cart-Token") or "")
+        if cart is None:
+            raise wc.ShapeError("the shop did not hand out a Cart-Token (is the Store API enabled?)")
+        return cart
 
     def _token_refused(self, body: Any, status: int, response: requests.Response | None = None) -> None:
         error = wc.woo_error(body, status)
@@ -468,12 +462,8 @@ class WooCommerceAdapter(Adapter):
         record = _new_record(order.id)
         items = items_of(order)
         subs = self._item_subs(record, items)  # refuses what Fast cannot name before anything is sent
-        response = self.client.request("GET", self._store_path("cart"))
-        self.client.json(response)
-        cart = parse_cart_token(response.headers.get("Cart-Token") or "")
-        if cart is None:
-            raise wc.ShapeError("the shop did not hand out a Cart-Token (is the Store API enabled?)")
-        record["nonce"] = response.headers.get("Nonce")
+        cart = self.tokens.take() or self._new_cart()
+        self.tokens.refill_later()
         customer = self._customer_sub(
             order.bill_to if order.bill_to and order.bill_to.country_iso2 else None,
             next((p.ship_to for p in order.shipment_plans if p.ship_to and p.ship_to.country_iso2), None),
@@ -730,6 +720,13 @@ class WooCommerceAdapter(Adapter):
             path = "cart/remove-coupon" if update.coupon.remove else "cart/apply-coupon"
             kind = "uncoupon" if update.coupon.remove else "coupon"
             subs.append(Sub(path, {"code": code}, kind, segments=(model.SEGMENT_COUPON,)))
+        if subs:
+            # A refused sub-request answers an error, not the cart (checkout.jsonl seq 8), and a GET
+            # cannot ride in a batch (no-cart-token.jsonl seq 8): end with a write that changes
+            # nothing and answers the cart. update-customer without addresses re-saves the
+            # customer's own (StoreApi/Routes/V1/CartUpdateCustomer.php), so the answer is always
+            # there without a second round trip.
+            subs.append(Sub("cart/update-customer", {}, "read"))
         return subs
 
     def _segment_outcome(
@@ -1069,7 +1066,7 @@ class WooCommerceAdapter(Adapter):
             found = self._recover_conversion(cart, record)
             if found is not None:
                 return self._stamp(record, found, target)
-        if not record.get("items") or not record.get("nonce") or not wc.has_address(record.get("billing")):
+        if not record.get("items") or not wc.has_address(record.get("billing")):
             body, nonce = self._get_cart(cart)
             self._remember_cart(record, body, nonce)
         if not record.get("items"):
@@ -1119,7 +1116,11 @@ class WooCommerceAdapter(Adapter):
                 raise wc.ShapeError("the shop answered the checkout without an order id")
             error = wc.woo_error(body, response.status_code)
             if response.status_code in (401, 403) and "nonce" in error.code and attempt == 1:
-                # The nonce aged out (WordPress nonces last a day): fetch a fresh one, try once more.
+                # Only shops older than WooCommerce 9.3 get here: until woocommerce/woocommerce#50025
+                # (merged 2024-07-26) the checkout wanted a Nonce even with a Cart-Token; since then
+                # requires_nonce() is "no Cart-Token" (StoreApi/Routes/V1/Checkout.php; the real 9.9.5
+                # checkout.jsonl). The nonce sent is the last one the shop handed out; a stale one
+                # (WordPress nonces last a day) is fetched fresh once.
                 fresh, nonce = self._get_cart(cart)
                 self._remember_cart(record, fresh, nonce)
                 continue
