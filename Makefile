@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench demo clean
+.PHONY: run test lint bench demo derive clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,9 +18,14 @@ $(STAMP): requirements.txt requirements-dev.txt
 run: $(STAMP)
 	PORT=$${PORT:-8000} $(BIN)/gunicorn app:app
 
+# On every core (pytest-xdist); PYTEST_ARGS="-n 0" runs in one process.
 test: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n auto $(PYTEST_ARGS)
+
+# Rewrites what the tests take from ../shared (tests/derive.py); commit the result.
+derive: $(STAMP)
+	$(BIN)/python -m tests.derive
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -198,3 +198,38 @@ def postgres_state(postgres_url: str) -> Iterator[Any]:
         conn.execute("TRUNCATE fast_state")
     yield store
     store.close()
+
+
+# --- the skip policy -------------------------------------------------------------------
+# Outside CI a test may skip only because a server it needs (Redis, PostgreSQL) does not
+# answer, and says so. In CI (CI=true) every skip is a failure: a green CI run ran everything.
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def server_unavailable(what: str, url: str, exc: BaseException) -> None:
+    """Skip (outside CI) because ``what`` does not answer at ``url``; in CI the skip fails the test."""
+    pytest.skip(f"no {what} answers at {url} ({type(exc).__name__}); CI runs these tests")
+
+
+def _fail_skip_in_ci(report: pytest.TestReport | pytest.CollectReport) -> None:
+    if in_ci() and report.skipped and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        report.outcome = "failed"
+        report.longrepr = f"skipped in CI, where nothing may skip: {reason}"
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    _fail_skip_in_ci(report)
+    return report
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_make_collect_report(collector: pytest.Collector) -> Any:
+    report = yield
+    _fail_skip_in_ci(report)
+    return report

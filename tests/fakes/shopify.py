@@ -1,7 +1,7 @@
 """A small, stateful Shopify Admin GraphQL API that runs in the test process.
 
 It answers the documents the Shopify adapter sends by executing them with
-graphql-core against Shopify's own schema (``../shared/spec/shopify-admin.graphql``):
+graphql-core against Shopify's own schema (``tests/derived/shopify-admin.graphql``, from ../shared):
 a field or variable Shopify would reject fails here too, and an answer holds
 exactly the fields the query asked for. Behind the schema sits a tiny shop:
 products and variants with stock, discount codes, shipping rates, tax rules,
@@ -47,7 +47,7 @@ from graphql import (
 from tests.fakes.shopify_cost import schema_cost
 
 MAX_QUERY_COST = 1000  # "A single query to the API cannot exceed a cost of 1000" (rate-limit documentation)
-SCHEMA_PATH = Path(__file__).resolve().parents[2].parent / "shared" / "spec" / "shopify-admin.graphql"
+SCHEMA_PATH = Path(__file__).resolve().parents[1] / "derived" / "shopify-admin.graphql"  # python -m tests.derive
 CENT = Decimal("0.01")
 ZERO = Decimal("0")
 
