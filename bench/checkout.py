@@ -28,6 +28,7 @@ class Product:
     coupon: str
     # The shipping option to switch to: its external id, or its place in the offered options.
     option: str | int | None = None
+    refused_coupon: str | None = None  # a code the shop refuses (status false), when it has one
 
 
 SANDBOX = Product(
@@ -43,6 +44,7 @@ WOOCOMMERCE = Product(
     second={"external_product_id": "22"},
     coupon="SAVE10",
     option="flat_rate:11",
+    refused_coupon="SUMMER2020",  # expired
 )
 
 
@@ -111,6 +113,8 @@ def checkout(app_id: str, product: Product) -> Iterator[Call]:
         "update", "add_item", update(items=[{"item_id": {"value": second_line}, "quantity": 1, **product.second}])
     )
     yield Call("update", "coupon", update(coupon={"code": product.coupon}))
+    if product.refused_coupon:
+        yield Call("update", "refused_coupon", update(coupon={"code": product.refused_coupon}))
     yield Call(
         "update", "convert", update(convert_cart_to_order=True, convert_mode="CART_TO_ORDER_CONVERT_UPDATE_AND_CONVERT")
     )

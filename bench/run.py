@@ -289,6 +289,11 @@ def summarise(run: Run, wall: float, replay: targets.Replay | None) -> dict[str,
         by_label[sample.label].append(sample)
     result = {"wall_s": round(wall, 2), **stats(run.samples, wall, replay)}
     result["operations"] = {label: stats(samples, wall, replay) for label, samples in by_label.items()}
+    if replay is not None and run.samples:
+        # Shop requests made for no Fast call (WooCommerce's Cart-Token pool refills), per Fast call.
+        served = {s.request_id for s in run.samples}
+        off_path = sum(n for request_id, n in replay.trips.items() if request_id not in served)
+        result["upstream_requests_off_path_per_call"] = round(off_path / len(run.samples), 3)
     if replay is not None:
         result["replay"] = {
             "requests": replay.requests,
