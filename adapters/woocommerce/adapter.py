@@ -144,6 +144,7 @@ def _new_record(fast_id: str | None) -> dict[str, Any]:
         "pending": None,
         "converting": None,
         "order_id": None,
+        "packages": [],
     }
 
 
@@ -450,6 +451,7 @@ class WooCommerceAdapter(Adapter):
         record["billing"] = body.get("billing_address") or record.get("billing")
         record["shipping"] = body.get("shipping_address") or record.get("shipping")
         record["total"] = wc.cart_total_minor(body)
+        record["packages"] = [str(p.get("package_id")) for p in body.get("shipping_rates") or [] if isinstance(p, dict)]
         totals = body.get("totals")
         if isinstance(totals, Mapping) and isinstance(totals.get("currency_minor_unit"), int):
             record["minor"] = totals["currency_minor_unit"]
@@ -622,6 +624,7 @@ class WooCommerceAdapter(Adapter):
     def _update_cart(self, cart: CartRef, record: dict[str, Any], update: model.OrderUpdate) -> model.UpdateResult:
         segments = requested_segments(update)
         self._check(update, segments)
+        self._check_plan(record, update, segments)
         statuses: dict[str, model.SegmentStatus] = {}
         body: dict[str, Any] | None = None
         nonce: str | None = None
@@ -791,7 +794,10 @@ class WooCommerceAdapter(Adapter):
         plans: dict[str, str] = record.setdefault("plans", {})
         if plan_id in plans.values() or plan_id in plans:
             return
-        plans["0"] = plan_id  # Fast names one plan: the cart's first package
+        if len(record.get("packages") or []) <= 1:
+            plans["0"] = plan_id  # one package: Fast's plan is the cart's shipment
+        # Several packages (a plugin split the cart): each plan carries its package id as external_id,
+        # and that is what Fast names when it chooses an option.
 
     def _package_for(self, record: Mapping[str, Any], plan_id: str | None) -> str | None:
         if not plan_id:
@@ -801,7 +807,21 @@ class WooCommerceAdapter(Adapter):
         for package, fast_plan in (record.get("plans") or {}).items():
             if fast_plan == plan_id:
                 return package
-        return None  # not a plan we know: the rate is chosen for every package
+        return None  # not a plan we know: with one package, the rate is chosen for it
+
+    def _check_plan(self, record: Mapping[str, Any], update: model.OrderUpdate, segments: list[str]) -> None:
+        """With several packages, a rate for a plan we cannot place would be a guess: refuse it first."""
+        packages = record.get("packages") or []
+        choice = update.shipping_option
+        if model.SEGMENT_SHIPPING_OPTION not in segments or choice is None or len(packages) <= 1:
+            return
+        package = self._package_for(record, choice.plan_id)
+        if package is None or package not in packages:
+            raise InvalidRequest(
+                f"shipping_option names plan {choice.plan_id!r}, which is not one of this cart's"
+                f" {len(packages)} shipments (plans {', '.join(packages)})",
+                field="shipping_option.plan_id",
+            )
 
     def _cancel_cart(self, cart: CartRef, record: dict[str, Any]) -> dict[str, Any]:
         """A cart Fast cancels before conversion: empty it."""

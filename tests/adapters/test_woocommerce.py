@@ -8,6 +8,7 @@ and checks what Fast would see.
 from __future__ import annotations
 
 import base64
+import copy
 import json
 import logging
 import time
@@ -551,3 +552,44 @@ def test_a_line_that_vanished_from_the_cart(adapter: WooCommerceAdapter, rsps: A
     assert result.order.total_amount == Decimal("82.56")
     sent = json.loads(rsps.calls[-1].request.body)["requests"]
     assert [(r["path"], r["body"]) for r in sent] == [("/wc/store/v1/cart/remove-item", {"key": gone})]
+
+
+# --- several shipping packages (a plugin split the cart) ---------------------------------------
+
+
+def two_packages() -> dict[str, Any]:
+    cart = fixture("cart.json")
+    second = copy.deepcopy(cart["shipping_rates"][0])
+    second["package_id"] = 1
+    second["name"] = "Shipment 2"
+    cart["shipping_rates"].append(second)
+    return cart
+
+
+def test_each_package_is_a_plan_and_a_rate_goes_to_the_package_fast_names(
+    adapter: WooCommerceAdapter, rsps: Any
+) -> None:
+    tok = token()
+    seed_cart(adapter, tok, packages=["0", "1"])
+    rsps.get(f"{STORE}/cart", json=two_packages(), headers={"Cart-Token": tok})
+    order = adapter.read(model.OrderRef("F-1", tok))
+    assert [p.external_id for p in order.shipment_plans] == ["0", "1"]
+    batch = rsps.post(
+        f"{STORE}/batch", json=batch_answer(tok, (200, two_packages()), (200, two_packages())), status=207
+    )
+    choice = model.ShippingOptionUpdate(plan_id="1", option_id="flat_rate:10", external_option_id="flat_rate:10")
+    adapter.update(model.OrderRef("F-1", tok), model.OrderUpdate(shipping_option=choice))
+    sent = json.loads(batch.calls[0].request.body)["requests"][0]
+    assert sent["path"].endswith("cart/select-shipping-rate")
+    assert sent["body"] == {"rate_id": "flat_rate:10", "package_id": 1}
+
+
+def test_a_rate_for_a_plan_no_package_matches_is_refused_before_anything_is_sent(
+    adapter: WooCommerceAdapter, rsps: Any
+) -> None:
+    tok = token()
+    seed_cart(adapter, tok, packages=["0", "1"])
+    choice = model.ShippingOptionUpdate(plan_id="fast-plan-9", option_id="flat_rate:10")
+    with pytest.raises(InvalidRequest, match="not one of this cart's 2 shipments"):
+        adapter.update(model.OrderRef("F-1", tok), model.OrderUpdate(shipping_option=choice))
+    assert len(rsps.calls) == 0
