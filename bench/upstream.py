@@ -224,7 +224,7 @@ SHOPIFY_TOKEN = "shpat_bench_0000000000000000000000000000"
 
 
 def shopify_shop(base_url: str = "http://127.0.0.1") -> Any:
-    """The Shopify tests' shop (tests/adapters/shopify_shop.py) with unlimited stock, on the real clock."""
+    """The Shopify tests' shop (tests/adapters/shopify/shop.py) with unlimited stock, on the real clock."""
     from tests.fakes.shopify import FakeShopify
 
     shop = FakeShopify(token=SHOPIFY_TOKEN, now=lambda: dt.datetime.now(dt.UTC))

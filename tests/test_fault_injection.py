@@ -7,7 +7,7 @@ Fast call must end in a correct answer or a clean 503 (never a 500, never a
 partial success), and the shop must end with exactly one order holding
 exactly the lines the shopper chose, at the same total as the clean run.
 (The Shopify adapter has its own suite of the same kind:
-tests/adapters/test_shopify_faults.py.)
+tests/adapters/shopify/test_faults.py.)
 """
 
 from __future__ import annotations

@@ -150,7 +150,7 @@ fragment FastRates on CalculatedDraftOrder {
 _SPREAD = re.compile(r"\.\.\.([A-Z]\w*)")
 
 
-def _document(operation: str) -> str:
+def assemble(operation: str) -> str:
     """The operation followed by every fragment it uses, directly or through another fragment."""
     needed: list[str] = []
     pending = [m for m in _SPREAD.findall(operation) if m in _FRAGMENTS]
@@ -179,7 +179,7 @@ _ITEM_LOOKUP_FIELDS = """
     nodes { ...FastVariant }
   }"""
 
-DRAFT_QUERY = _document(
+DRAFT_QUERY = assemble(
     f"""
 query FastDraftOrder($id: ID!, $lineCount: Int!, {ITEM_LOOKUP_VARIABLES}) {{
   draftOrder(id: $id) {{ ...FastDraftOrder }}{_ITEM_LOOKUP_FIELDS}
@@ -187,14 +187,14 @@ query FastDraftOrder($id: ID!, $lineCount: Int!, {ITEM_LOOKUP_VARIABLES}) {{
 )
 
 # The line items after the first page.
-DRAFT_LINES_QUERY = _document(
+DRAFT_LINES_QUERY = assemble(
     """
 query FastDraftLines($id: ID!, $lineCount: Int!, $after: String) {
   draftOrder(id: $id) { id lineItems(first: $lineCount, after: $after) { ...FastDraftLines } }
 }"""
 )
 
-ORDER_LINES_QUERY = _document(
+ORDER_LINES_QUERY = assemble(
     """
 query FastOrderLines($id: ID!, $lineCount: Int!, $after: String) {
   order(id: $id) { id lineItems(first: $lineCount, after: $after) { ...FastOrderLines } }
@@ -202,14 +202,14 @@ query FastOrderLines($id: ID!, $lineCount: Int!, $after: String) {
 )
 
 # Items that did not fit in the first round trip's cost budget.
-ITEMS_QUERY = _document(
+ITEMS_QUERY = assemble(
     f"""
 query FastItems({ITEM_LOOKUP_VARIABLES}) {{{_ITEM_LOOKUP_FIELDS}
 }}"""
 )
 
 # A create resolves its items and looks for a draft already made for this Fast order (a retried create).
-CREATE_LOOKUP_QUERY = _document(
+CREATE_LOOKUP_QUERY = assemble(
     f"""
 query FastCreateLookup($withExisting: Boolean!, $existingQuery: String!, {ITEM_LOOKUP_VARIABLES}) {{
   existing: draftOrders(first: 1, query: $existingQuery, sortKey: ID, reverse: true) @include(if: $withExisting) {{
@@ -218,14 +218,14 @@ query FastCreateLookup($withExisting: Boolean!, $existingQuery: String!, {ITEM_L
 }}"""
 )
 
-FIND_DRAFT_QUERY = _document(
+FIND_DRAFT_QUERY = assemble(
     """
 query FastFindDraft($query: String!, $lineCount: Int!) {
   draftOrders(first: 1, query: $query, sortKey: ID, reverse: true) { nodes { ...FastDraftOrder } }
 }"""
 )
 
-ORDER_QUERY = _document(
+ORDER_QUERY = assemble(
     """
 query FastOrder($id: ID!, $lineCount: Int!) {
   order(id: $id) { ...FastOrder }
@@ -233,7 +233,18 @@ query FastOrder($id: ID!, $lineCount: Int!) {
 )
 
 # Sized to stay under Shopify's 1000-point single-query cost: 5 delivery profiles of up to 30 zones each.
-SHIPPING_ZONES_QUERY = _document(
+# Whether Shopify has made an order's fulfillment orders yet (it makes them after the order, in the background).
+ORDER_FULFILLMENT_QUERY = assemble(
+    """
+query FastOrderFulfillment($id: ID!) {
+  order(id: $id) {
+    id
+    fulfillmentOrders(first: 5) { nodes { id status fulfillmentHolds { id handle reason heldByRequestingApp } } }
+  }
+}"""
+)
+
+SHIPPING_ZONES_QUERY = assemble(
     """
 query FastShippingZones {
   shop { shipsToCountries }
@@ -251,7 +262,7 @@ query FastShippingZones {
 
 # --- mutations ---------------------------------------------------------------------------
 
-DRAFT_CREATE_MUTATION = _document(
+DRAFT_CREATE_MUTATION = assemble(
     """
 mutation FastDraftCreate(
   $input: DraftOrderInput!, $lineCount: Int!, $withRates: Boolean!, $calcInput: DraftOrderInput!
@@ -267,7 +278,7 @@ mutation FastDraftCreate(
 }"""
 )
 
-DRAFT_UPDATE_MUTATION = _document(
+DRAFT_UPDATE_MUTATION = assemble(
     """
 mutation FastDraftUpdate(
   $id: ID!, $input: DraftOrderInput!, $lineCount: Int!, $withRates: Boolean!, $calcInput: DraftOrderInput!
@@ -283,7 +294,7 @@ mutation FastDraftUpdate(
 }"""
 )
 
-DRAFT_CALCULATE_MUTATION = _document(
+DRAFT_CALCULATE_MUTATION = assemble(
     """
 mutation FastDraftCalculate($input: DraftOrderInput!) {
   draftOrderCalculate(input: $input) {
@@ -293,7 +304,7 @@ mutation FastDraftCalculate($input: DraftOrderInput!) {
 }"""
 )
 
-DRAFT_COMPLETE_MUTATION = _document(
+DRAFT_COMPLETE_MUTATION = assemble(
     """
 mutation FastDraftComplete($id: ID!, $paymentPending: Boolean!, $lineCount: Int!) {
   draftOrderComplete(id: $id, paymentPending: $paymentPending) {
@@ -303,66 +314,11 @@ mutation FastDraftComplete($id: ID!, $paymentPending: Boolean!, $lineCount: Int!
 }"""
 )
 
-DRAFT_DELETE_MUTATION = _document(
+DRAFT_DELETE_MUTATION = assemble(
     """
 mutation FastDraftDelete($input: DraftOrderDeleteInput!) {
   draftOrderDelete(input: $input) {
     deletedId
-    userErrors { field message }
-  }
-}"""
-)
-
-ORDER_MARK_AS_PAID_MUTATION = _document(
-    """
-mutation FastOrderMarkAsPaid($input: OrderMarkAsPaidInput!, $lineCount: Int!) {
-  orderMarkAsPaid(input: $input) {
-    order { ...FastOrder }
-    userErrors { field message }
-  }
-}"""
-)
-
-ORDER_CANCEL_MUTATION = _document(
-    """
-mutation FastOrderCancel(
-  $orderId: ID!, $reason: OrderCancelReason!, $refund: Boolean!, $restock: Boolean!,
-  $notifyCustomer: Boolean!, $staffNote: String
-) {
-  orderCancel(
-    orderId: $orderId, reason: $reason, refund: $refund, restock: $restock,
-    notifyCustomer: $notifyCustomer, staffNote: $staffNote
-  ) {
-    job { id done }
-    orderCancelUserErrors { code field message }
-  }
-}"""
-)
-
-# Fast's status lives in one tag on the order: add the new one, then drop the others.
-ORDER_TAGS_MUTATION = _document(
-    """
-mutation FastOrderTags($id: ID!, $add: [String!]!, $withRemove: Boolean!, $remove: [String!]!) {
-  tagsAdd(id: $id, tags: $add) { node { id } userErrors { field message } }
-  tagsRemove(id: $id, tags: $remove) @include(if: $withRemove) { node { id } userErrors { field message } }
-}"""
-)
-
-FULFILLMENT_HOLD_MUTATION = _document(
-    """
-mutation FastFulfillmentHold($id: ID!, $hold: FulfillmentOrderHoldInput!) {
-  fulfillmentOrderHold(id: $id, fulfillmentHold: $hold) {
-    fulfillmentOrder { id status }
-    userErrors { field message }
-  }
-}"""
-)
-
-FULFILLMENT_RELEASE_MUTATION = _document(
-    """
-mutation FastFulfillmentRelease($id: ID!, $holdIds: [ID!]) {
-  fulfillmentOrderReleaseHold(id: $id, holdIds: $holdIds) {
-    fulfillmentOrder { id status }
     userErrors { field message }
   }
 }"""
@@ -377,15 +333,11 @@ DOCUMENTS: dict[str, str] = {
     "FastOrderLines": ORDER_LINES_QUERY,
     "FastFindDraft": FIND_DRAFT_QUERY,
     "FastOrder": ORDER_QUERY,
+    "FastOrderFulfillment": ORDER_FULFILLMENT_QUERY,
     "FastShippingZones": SHIPPING_ZONES_QUERY,
     "FastDraftCreate": DRAFT_CREATE_MUTATION,
     "FastDraftUpdate": DRAFT_UPDATE_MUTATION,
     "FastDraftCalculate": DRAFT_CALCULATE_MUTATION,
     "FastDraftComplete": DRAFT_COMPLETE_MUTATION,
     "FastDraftDelete": DRAFT_DELETE_MUTATION,
-    "FastOrderMarkAsPaid": ORDER_MARK_AS_PAID_MUTATION,
-    "FastOrderCancel": ORDER_CANCEL_MUTATION,
-    "FastOrderTags": ORDER_TAGS_MUTATION,
-    "FastFulfillmentHold": FULFILLMENT_HOLD_MUTATION,
-    "FastFulfillmentRelease": FULFILLMENT_RELEASE_MUTATION,
 }

@@ -204,6 +204,8 @@ class FakeShopify:
         self.faults: deque[Fault] = deque()
         self.scheduled: dict[int, Fault] = {}
         self.bucket = Bucket()
+        self.fulfillment_delay = 0.0  # seconds after an order until Shopify has made its fulfillment orders
+        self.cancel_seconds = 0.0  # how long an orderCancel job runs
         self._ids = itertools.count(first_id)
         self._draft_numbers = itertools.count(1)
         self._order_numbers = itertools.count(1001)
@@ -728,6 +730,7 @@ class FakeShopify:
     def _order_view(self, record: dict[str, Any] | None) -> dict[str, Any] | None:
         if record is None:
             return None
+        self._settle(record)
         view = copy.deepcopy(record["view"])
         view.update(
             {
@@ -737,7 +740,7 @@ class FakeShopify:
                 "displayFinancialStatus": record["financial"],
                 "displayFulfillmentStatus": record.get("fulfillment", "UNFULFILLED"),
                 "canMarkAsPaid": record["financial"] in ("PENDING", "AUTHORIZED", "PARTIALLY_PAID"),
-                "fulfillmentOrders": _connection(copy.deepcopy(record["fulfillment_orders"])),
+                "fulfillmentOrders": _connection(copy.deepcopy(self._made_fulfillment_orders(record))),
             }
         )
         return view
@@ -995,6 +998,7 @@ class FakeShopify:
             if needs_shipping
             else [],
             "lines": [(line.get("variant_id"), line["quantity"]) for line in record["lines"]],
+            "fulfillment_due": self.now() + dt.timedelta(seconds=self.fulfillment_delay),
         }
         done = self._draft_view(record)
         assert done is not None
@@ -1036,6 +1040,7 @@ class FakeShopify:
                     {"code": "NOT_FOUND", "field": ["orderId"], "message": "Order does not exist"}
                 ],
             }
+        self._settle(record)
         if record.get("cancelledAt"):
             return {
                 "job": None,
@@ -1043,9 +1048,29 @@ class FakeShopify:
                     {"code": "INVALID", "field": ["orderId"], "message": "Order has already been cancelled"}
                 ],
             }
-        record["cancelledAt"] = self.now().strftime("%Y-%m-%dT%H:%M:%SZ")
+        if record.get("cancel_due") is not None:
+            # Assumed wording: Shopify documents that orderCancel runs as a job, not what a second call
+            # says while that job runs; it refuses it (the order cannot be canceled twice).
+            return {
+                "job": None,
+                "orderCancelUserErrors": [
+                    {"code": "INVALID", "field": ["orderId"], "message": "Order is already being cancelled"}
+                ],
+            }
+        # orderCancel "runs asynchronously as a job" (Admin API reference, orderCancel): the order shows
+        # cancelledAt when the job is done, ``cancel_seconds`` later on the fake's clock.
+        record["cancel_due"] = self.now() + dt.timedelta(seconds=self.cancel_seconds)
         record["cancel"] = {"reason": reason, "refund": refund, "restock": restock, "notifyCustomer": notifyCustomer}
-        if restock:
+        self._settle(record)
+        return {"job": {"id": gid("Job", self.new_uuid()), "done": False}, "orderCancelUserErrors": []}
+
+    def _settle(self, record: dict[str, Any]) -> None:
+        """Finish a cancel job whose time has come."""
+        due = record.get("cancel_due")
+        if due is None or record.get("cancelledAt") or self.now() < due:
+            return
+        record["cancelledAt"] = due.strftime("%Y-%m-%dT%H:%M:%SZ")
+        if record["cancel"]["restock"]:
             for variant_id, quantity in record["lines"]:
                 if variant_id:
                     self.committed[variant_id] = self.committed.get(variant_id, 0) - quantity
@@ -1054,7 +1079,6 @@ class FakeShopify:
         for fulfillment_order in record["fulfillment_orders"]:
             fulfillment_order["status"] = "CLOSED"
             fulfillment_order["fulfillmentHolds"] = []
-        return {"job": {"id": gid("Job", self.new_uuid()), "done": False}, "orderCancelUserErrors": []}
 
     def _tags(self, node_id: str, tags: list[str], *, add: bool) -> dict[str, Any]:
         n = number(node_id) or -1
@@ -1065,12 +1089,21 @@ class FakeShopify:
             target["tags"] = list(dict.fromkeys([*target.get("tags", []), *tags]))
         else:
             target["tags"] = [t for t in target.get("tags", []) if t not in tags]
-        kind = "Order" if node_id.startswith("gid://shopify/Order/") else "DraftOrder"
-        return {"node": {"__typename": kind, "id": node_id}, "userErrors": []}
+        if node_id.startswith("gid://shopify/Order/"):
+            # The payload's node is the order as it stands once this mutation ran: fields resolve before
+            # the next mutation of the document runs (GraphQL executes mutation fields serially).
+            return {"node": lambda info: self._order_view(target), "userErrors": []}
+        return {"node": {"__typename": "DraftOrder", "id": node_id}, "userErrors": []}
+
+    def _made_fulfillment_orders(self, record: dict[str, Any]) -> list[dict[str, Any]]:
+        """Shopify makes an order's fulfillment orders after the order, in the background: right after
+        ``draftOrderComplete`` an order typically has none (Shopify Flow's "Order created" documentation).
+        They appear ``fulfillment_delay`` seconds after the order, on the fake's clock."""
+        return record["fulfillment_orders"] if self.now() >= record["fulfillment_due"] else []
 
     def _find_fulfillment_order(self, fo_id: str) -> dict[str, Any] | None:
         for record in self.orders.values():
-            for fulfillment_order in record["fulfillment_orders"]:
+            for fulfillment_order in self._made_fulfillment_orders(record):
                 if fulfillment_order["id"] == fo_id:
                     return fulfillment_order
         return None
@@ -1103,7 +1136,7 @@ class FakeShopify:
             }
         )
         fulfillment_order["status"] = "ON_HOLD"
-        return {"fulfillmentOrder": {"id": id, "status": "ON_HOLD"}, "userErrors": []}
+        return {"fulfillmentOrder": self._fulfillment_order_view(id), "userErrors": []}
 
     def _fulfillment_release(self, info: Any, id: str, holdIds: list[str] | None = None, **_: Any) -> dict[str, Any]:
         fulfillment_order = self._find_fulfillment_order(id)
@@ -1117,7 +1150,17 @@ class FakeShopify:
         ]
         if not fulfillment_order["fulfillmentHolds"]:
             fulfillment_order["status"] = "OPEN"
-        return {"fulfillmentOrder": {"id": id, "status": fulfillment_order["status"]}, "userErrors": []}
+        return {"fulfillmentOrder": self._fulfillment_order_view(id), "userErrors": []}
+
+    def _fulfillment_order_view(self, fo_id: str) -> dict[str, Any]:
+        """A fulfillment order with its order, read when the payload's fields resolve (after this mutation)."""
+        record = next(r for r in self.orders.values() if any(fo["id"] == fo_id for fo in r["fulfillment_orders"]))
+        fulfillment_order = self._find_fulfillment_order(fo_id) or {}
+        return {
+            "id": fo_id,
+            "status": lambda info: fulfillment_order.get("status"),
+            "order": lambda info: self._order_view(record),
+        }
 
     # --- what tests look at -----------------------------------------------------------------
 

@@ -8,9 +8,10 @@ import pytest
 
 from adapters.shopify.catalogue import pack_lookups
 from adapters.shopify.cost import MAX_QUERY_COST, largest_page, requested_cost
-from mappings import shopify as m
+from mappings.shopify import documents as m
 from mappings.shopify.documents import DOCUMENTS
-from tests.adapters.shopify_shop import require_schema
+from mappings.shopify.to_shopify import ItemLookups
+from tests.adapters.shopify.shop import require_schema
 from tests.fakes.shopify import admin_schema
 from tests.fakes.shopify_cost import schema_cost
 
@@ -91,19 +92,19 @@ def test_the_largest_page_keeps_the_document_within_the_limit() -> None:
 # --- every document the adapter can send, for carts of 1 to 100 lines -----------------------------------
 
 
-def _lookups(lines: int) -> list[m.ItemLookups]:
+def _lookups(lines: int) -> list[ItemLookups]:
     """The lookups of a cart of ``lines`` lines: by variant id, by SKU, and (a few) by product."""
     return [
-        m.ItemLookups(variant_ids=[f"gid://shopify/ProductVariant/{i}" for i in range(lines)]),
-        m.ItemLookups(skus=[f"SKU-{i}" for i in range(lines)]),
-        m.ItemLookups(
+        ItemLookups(variant_ids=[f"gid://shopify/ProductVariant/{i}" for i in range(lines)]),
+        ItemLookups(skus=[f"SKU-{i}" for i in range(lines)]),
+        ItemLookups(
             product_ids=[f"gid://shopify/Product/{i}" for i in range(min(lines, 5))],
             variant_ids=[f"gid://shopify/ProductVariant/{i}" for i in range(lines)],
         ),
     ]
 
 
-def _variables(name: str, chunk: m.ItemLookups) -> dict[str, Any]:
+def _variables(name: str, chunk: ItemLookups) -> dict[str, Any]:
     return {
         "withRates": True,
         "withRemove": True,
@@ -124,8 +125,8 @@ def test_every_document_is_priced_alike_by_both_readings_and_sent_under_the_limi
     document = DOCUMENTS[name]
     for lookups in _lookups(lines):
         first = "FastCreateLookup" if name == "FastCreateLookup" else "FastDraftOrder"
-        chunks = pack_lookups(lookups, DOCUMENTS[first], _variables(first, m.ItemLookups()) | {"lineCount": 25})
-        for chunk in chunks if name in ("FastCreateLookup", "FastDraftOrder", "FastItems") else [m.ItemLookups()]:
+        chunks = pack_lookups(lookups, DOCUMENTS[first], _variables(first, ItemLookups()) | {"lineCount": 25})
+        for chunk in chunks if name in ("FastCreateLookup", "FastDraftOrder", "FastItems") else [ItemLookups()]:
             variables = _variables(name, chunk)
             if "$lineCount" in document:
                 variables["lineCount"] = largest_page(document, variables, "lineCount")
@@ -139,9 +140,9 @@ def test_lookups_are_packed_into_as_few_documents_as_the_limit_allows() -> None:
     variants = [f"gid://shopify/ProductVariant/{i}" for i in range(100)]
     products = [f"gid://shopify/Product/{i}" for i in range(9)]
     base = {"withExisting": True, "existingQuery": "tag:x"}
-    assert len(pack_lookups(m.ItemLookups(variant_ids=variants), m.CREATE_LOOKUP_QUERY, base)) == 1
-    chunks = pack_lookups(m.ItemLookups(variant_ids=variants, product_ids=products), m.CREATE_LOOKUP_QUERY, base)
-    product_cost = requested_cost(m.ITEMS_QUERY, m.ItemLookups(product_ids=products[:1]).variables())
+    assert len(pack_lookups(ItemLookups(variant_ids=variants), m.CREATE_LOOKUP_QUERY, base)) == 1
+    chunks = pack_lookups(ItemLookups(variant_ids=variants, product_ids=products), m.CREATE_LOOKUP_QUERY, base)
+    product_cost = requested_cost(m.ITEMS_QUERY, ItemLookups(product_ids=products[:1]).variables())
     assert len(chunks) == -(-len(products) // (MAX_QUERY_COST // product_cost))  # 4 products a document: 3
     assert sorted(v for c in chunks for v in c.variant_ids) == sorted(variants)
     assert sorted(p for c in chunks for p in c.product_ids) == sorted(products)
@@ -157,7 +158,7 @@ def test_the_fake_refuses_a_document_over_the_limit_as_shopify_does() -> None:
     require_schema()
     import requests
 
-    from tests.adapters.shopify_shop import TOKEN, make_shop, serving
+    from tests.adapters.shopify.shop import TOKEN, make_shop, serving
 
     shop = make_shop()
     document = "query { products(first: 250) { nodes { id variants(first: 250) { nodes { id } } } } }"
@@ -173,7 +174,7 @@ def test_the_adapter_sends_nothing_over_the_limit_and_warns_when_shopify_prices_
 ) -> None:
     require_schema()
     from service.errors import UpstreamUnavailable
-    from tests.adapters.shopify_shop import make_adapter, make_shop, serving
+    from tests.adapters.shopify.shop import make_adapter, make_shop, serving
 
     shop = make_shop()
     adapter = make_adapter(state, settings)

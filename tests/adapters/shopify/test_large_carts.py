@@ -14,7 +14,7 @@ from adapters.shopify.adapter import ShopifyAdapter
 from mappings import model
 from service.config import Settings
 from service.state import SQLiteState
-from tests.adapters.shopify_shop import NY, make_adapter, make_shop, require_schema, serving
+from tests.adapters.shopify.shop import NY, make_adapter, make_shop, require_schema, serving
 from tests.fakes.shopify import FakeShopify
 
 

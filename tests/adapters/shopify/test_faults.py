@@ -12,7 +12,7 @@ from adapters.shopify.adapter import ShopifyAdapter
 from mappings import model
 from service.config import Settings
 from service.errors import FastError, UpstreamUnavailable
-from tests.adapters.shopify_shop import NY, MemoryState, Sleeps, make_adapter, make_shop, require_schema, serving
+from tests.adapters.shopify.shop import NY, MemoryState, Sleeps, make_adapter, make_shop, require_schema, serving
 from tests.fakes.shopify import FakeShopify
 
 FAST_ID = "F-faults"

@@ -18,15 +18,18 @@ from graphql import (
     validate,
 )
 
-from adapters.shopify.adapter import ShopifyAdapter, throttle_wait
+from adapters.shopify.adapter import ShopifyAdapter
+from adapters.shopify.api import throttle_wait
 from mappings import model
-from mappings import shopify as m
+from mappings.shopify import documents, order_tag
 from mappings.shopify.documents import DOCUMENTS
+from mappings.shopify.order_steps import OrderSteps
+from mappings.shopify.to_fast import refused_coupon
 from service import deadline
 from service.config import Settings
 from service.errors import InvalidRequest, OrderNotFound, UpstreamRejected, UpstreamUnavailable
 from service.state import SQLiteState
-from tests.adapters.shopify_shop import (
+from tests.adapters.shopify.shop import (
     NY,
     TOKEN,
     Sleeps,
@@ -132,9 +135,37 @@ def test_a_misspelt_field_would_fail_validation() -> None:
 def test_every_document_the_adapter_can_send_is_listed() -> None:
     """A document added to the mapping must be in DOCUMENTS, or the validation above would miss it."""
     sent = {
-        value for name, value in vars(m).items() if name.endswith(("_QUERY", "_MUTATION")) and isinstance(value, str)
+        value
+        for name, value in vars(documents).items()
+        if name.endswith(("_QUERY", "_MUTATION")) and isinstance(value, str)
     }
     assert sent <= set(DOCUMENTS.values())
+
+
+STEPS = {
+    "paid, released, retagged": OrderSteps(
+        "gid://shopify/Order/1",
+        mark_paid=True,
+        releases=[("gid://shopify/FulfillmentOrder/1", ["h1"]), ("gid://shopify/FulfillmentOrder/2", ["h2"])],
+        add_tags=["a"],
+        remove_tags=["b"],
+    ),
+    "held": OrderSteps("gid://shopify/Order/1", holds=["fo1", "fo2", "fo3"], hold={"reason": "AWAITING_PAYMENT"}),
+    "canceled": OrderSteps(
+        "gid://shopify/Order/1",
+        cancel={"reason": "OTHER", "refund": False, "restock": True, "notifyCustomer": False, "staffNote": "x"},
+        add_tags=["c"],
+    ),
+    "untagged": OrderSteps("gid://shopify/Order/1", remove_tags=["c"]),
+    "paid only": OrderSteps("gid://shopify/Order/1", mark_paid=True),
+}
+
+
+@pytest.mark.parametrize("name", sorted(STEPS))
+def test_every_status_change_document_is_valid_against_the_admin_schema(name: str) -> None:
+    steps = STEPS[name]
+    assert [e.message for e in validate(admin_schema(), parse(steps.document()))] == []
+    assert steps.order_from({}) is None
 
 
 # --- create: Fast's item identifiers -> variants ------------------------------------------------
@@ -165,7 +196,7 @@ def test_create_resolves_every_kind_of_item_identifier(adapter: ShopifyAdapter, 
     assert order.id == "F-ids" and order.status == model.STATUS_CART and order.order_type == model.TYPE_CART
     # Fast's ids live on Shopify's side: a searchable tag, an attribute, one attribute per line.
     draft = shop.draft(order.external_id)
-    assert m.order_tag("F-ids") in draft["tags"]
+    assert order_tag("F-ids") in draft["tags"]
     assert {"key": "_fast_order_id", "value": "F-ids"} in draft["customAttributes"]
     assert draft["lineItems"]["nodes"][1]["customAttributes"] == [{"key": "_fast_line_id", "value": "by-sku"}]
     assert draft["reserveInventoryUntil"] == "2026-11-23T13:00:00Z"
@@ -460,7 +491,8 @@ def test_a_discount_code_accepted_and_one_refused(adapter: ShopifyAdapter, shop:
     assert (status.status, status.reason_code) == (False, "COUPON_NOT_APPLICABLE")
     assert "expired" in status.message
     refused = [c for c in r.order.coupons if c.code == "SUMMER2020"]
-    assert refused == [m.refused_coupon("SUMMER2020", status.message)]
+    assert refused == [refused_coupon("SUMMER2020", status.message, "USD")]
+    assert str(refused[0].total_amount) == "0.00"  # every amount answered has two decimals
     assert totals(r.order)["total_amount"] == "77.56"
     # Never silently kept: the refused code is not left on the draft order.
     record = shop.drafts[int(order.external_id.rsplit("/", 1)[1])]
@@ -623,14 +655,18 @@ def test_an_order_cannot_change_its_contents(adapter: ShopifyAdapter, shop: Fake
 def test_a_status_change_interrupted_halfway_finishes_on_retry(adapter: ShopifyAdapter, shop: FakeShopify) -> None:
     order = checked_out(adapter, shop)
     placed = update(adapter, order, convert_cart_to_order=True).order
-    shop.fail_next("http", "FastFulfillmentRelease", status=400)
+    shop.fail_next("http", "FastOrderSteps", status=400)  # refused whole: nothing done
     with pytest.raises(UpstreamUnavailable):
         set_status(adapter, placed.external_id, model.STATUS_PENDING_FULFILLMENT)
-    assert shop.order(placed.external_id)["displayFinancialStatus"] == "PAID"  # marked paid, still held
+    assert shop.order(placed.external_id)["displayFinancialStatus"] == "PENDING"
+    assert shop.order(placed.external_id)["fulfillmentOrders"]["nodes"][0]["status"] == "ON_HOLD"
+    shop.fail_next("timeout_after", "FastOrderSteps")  # every step done, the answer lost: resent
     r = set_status(adapter, placed.external_id, model.STATUS_PENDING_FULFILLMENT)
     assert r.order.status == model.STATUS_PENDING_FULFILLMENT
+    assert shop.order(placed.external_id)["displayFinancialStatus"] == "PAID"
     assert shop.order(placed.external_id)["fulfillmentOrders"]["nodes"][0]["status"] == "OPEN"
-    assert shop.mutations().count("FastOrderMarkAsPaid") == 1
+    # the resent document found the order paid and released: nothing happened twice
+    assert shop.calls[-2:] == ["FastOrderSteps", "FastOrderSteps"]
 
 
 def test_statuses_shopify_sets_itself_are_refused(adapter: ShopifyAdapter, shop: FakeShopify) -> None:

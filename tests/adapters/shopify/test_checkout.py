@@ -16,7 +16,7 @@ from app import create_app
 from service.config import Settings
 from service.state import SQLiteState
 from tests import bodies as b
-from tests.adapters.shopify_shop import APP_ID, NOW, Sleeps, make_shop, make_store, require_schema, serving
+from tests.adapters.shopify.shop import APP_ID, NOW, Sleeps, make_shop, make_store, require_schema, serving
 from tests.conftest import FastClient
 from tests.fakes.shopify import FakeShopify
 
