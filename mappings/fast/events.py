@@ -82,8 +82,10 @@ class Event:
     kind: str
     key: str  # what the event describes, unique per store: "refund:123", "cancel", "shipment:9"
     shop_order_id: str
-    fast_order_id: str | None
+    fast_order_id: str | None  # None until read from the shop (a Shopify refund's payload lacks it)
     detail: Detail
+    # True when the shop's payload only names the event: its amounts and lines are read before delivery.
+    pending_detail: bool = False
 
     @property
     def id(self) -> str:
@@ -98,6 +100,7 @@ class Event:
             "shop_order_id": self.shop_order_id,
             "fast_order_id": self.fast_order_id,
             "detail": _detail_json(self.detail),
+            "pending_detail": self.pending_detail,
         }
 
     @classmethod
@@ -110,6 +113,7 @@ class Event:
             shop_order_id=str(data["shop_order_id"]),
             fast_order_id=data.get("fast_order_id"),
             detail=_detail_from_json(str(data["kind"]), data["detail"]),
+            pending_detail=bool(data.get("pending_detail")),
         )
 
 
