@@ -84,6 +84,9 @@ def create_app(
     from simulator.storefront import blueprint as sandbox_storefront
 
     app.register_blueprint(sandbox_storefront)  # the simulator's storefront carts, sandbox stores only
+    from service.webhooks import init_app as init_webhooks
+
+    init_webhooks(app)  # POST /webhooks/<platform>/<app_id> and the events queue (docs/webhooks.md)
 
     from cli import fast_cli
 

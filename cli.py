@@ -13,12 +13,16 @@ from flask.cli import AppGroup
 from adapters import UnknownAdapter, adapter_class
 from service import auth as fast_auth
 from service.config import ConfigError, Settings, load_stores
+from service.events_cli import events_cli, webhooks_cli
 from simulator.commands import demo_command, simulate_command
 
 fast_cli = AppGroup("fast", help="Fast seller proxy commands.")
 # The simulator plays Fast's side against a deployment; its logic lives in simulator/.
 fast_cli.add_command(simulate_command)
 fast_cli.add_command(demo_command)
+# After-checkout events and the shop's webhook subscriptions (docs/webhooks.md).
+fast_cli.add_command(events_cli)
+fast_cli.add_command(webhooks_cli)
 
 
 @fast_cli.command("check-config")

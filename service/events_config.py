@@ -1,0 +1,60 @@
+"""Settings of the after-checkout events path, from the environment.
+
+``FAST_API_URL`` is Fast's seller API base: production ``https://api.fast.co``
+by default; Fast's sandbox is ``https://api.sandbox.fast.co``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from service.config import ConfigError, Settings, _env_float, _env_int
+from service.fast_api import PRODUCTION_URL
+
+
+@dataclass(frozen=True)
+class EventSettings:
+    fast_api_url: str = PRODUCTION_URL
+    queue_path: str = "var/fast-events.sqlite3"
+    redis_url: str | None = None
+    database_url: str | None = None
+    # A delivery holds its event this long; past it (the worker died) the sweep re-queues it.
+    lease_seconds: float = 120.0
+    grace_seconds: float = 30.0
+    backoff_base: float = 2.0
+    backoff_cap: float = 600.0
+    max_attempts: int = 30  # about 4 hours of retries at the cap
+    reconcile_minutes: int = 10
+    fast_timeout: float = 10.0
+
+    @classmethod
+    def from_env(cls, settings: Settings, env: Mapping[str, str] | None = None) -> EventSettings:
+        env = os.environ if env is None else env
+        url = (env.get("FAST_API_URL") or PRODUCTION_URL).rstrip("/")
+        parts = urlsplit(url)
+        if parts.scheme != "https" and not (parts.scheme == "http" and settings.allow_http_upstream):
+            raise ConfigError([f"FAST_API_URL must be an https URL, got {url!r}"])
+        default_path = str(Path(settings.state_path).with_name("fast-events.sqlite3"))
+        reconcile = _env_int(env, "FAST_RECONCILE_MINUTES", cls.reconcile_minutes)
+        if reconcile > 59:
+            raise ConfigError([f"FAST_RECONCILE_MINUTES must be 1 to 59, got {reconcile}"])
+        return cls(
+            fast_api_url=url,
+            queue_path=env.get("FAST_EVENTS_PATH") or default_path,
+            redis_url=settings.redis_url,
+            database_url=env.get("DATABASE_URL") or None,
+            lease_seconds=_env_float(env, "FAST_EVENTS_LEASE", cls.lease_seconds),
+            grace_seconds=_env_float(env, "FAST_EVENTS_GRACE", cls.grace_seconds),
+            backoff_base=_env_float(env, "FAST_EVENTS_BACKOFF_BASE", cls.backoff_base),
+            backoff_cap=_env_float(env, "FAST_EVENTS_BACKOFF_CAP", cls.backoff_cap),
+            max_attempts=_env_int(env, "FAST_EVENTS_MAX_ATTEMPTS", cls.max_attempts),
+            reconcile_minutes=reconcile,
+            fast_timeout=settings.upstream_read_timeout,
+        )
+
+    def ensure_directory(self) -> None:
+        Path(self.queue_path).parent.mkdir(parents=True, exist_ok=True)
