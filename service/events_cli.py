@@ -125,3 +125,14 @@ def status(store: str, base: str | None) -> None:
         click.echo("WARN no webhook subscriptions deliver to this service")
     if not healthy:
         sys.exit(1)
+
+
+@events_cli.command("simulate")
+@click.option("--outage", type=click.FloatRange(1, 600), default=60, show_default=True, help="Seconds Fast is down.")
+def simulate(outage: float) -> None:
+    """Play refund, cancel, shipment, duplicate and Fast-outage scenarios on a local deployment."""
+    from simulator import events as simulation  # starts servers: imported only when asked
+
+    failed = simulation.run(outage, echo=click.echo)
+    if failed:
+        raise click.ClickException(f"{failed} scenario(s) failed")

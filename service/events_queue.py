@@ -77,14 +77,14 @@ class Record:
         return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
 
 
-def open_huey(settings: EventSettings) -> Huey:
+def open_huey(settings: EventSettings, name: str = "fast-events") -> Huey:
     """The Huey instance for this deployment's storage (see the module doc)."""
     if settings.database_url:
-        return PostgresHuey("fast-events", dsn=settings.database_url)
+        return PostgresHuey(name, dsn=settings.database_url)
     if settings.redis_url:
-        return RedisHuey("fast-events", url=settings.redis_url)
+        return RedisHuey(name, url=settings.redis_url)
     settings.ensure_directory()
-    return SqliteHuey("fast-events", filename=settings.queue_path)
+    return SqliteHuey(name, filename=settings.queue_path)
 
 
 # What one delivery needs from the rest of the service: read the shop, then call Fast.
@@ -176,6 +176,9 @@ class EventQueue:
             complete = self.complete(event)
         except FastError as exc:
             self._retry(record, Outcome("retry", None, f"the shop: {exc.message}"))
+            return
+        except Exception as exc:  # noqa: BLE001 - a bug or an odd shop answer: counted, so it ends parked
+            self._retry(record, Outcome("retry", None, f"reading the shop failed ({type(exc).__name__})"))
             return
         if complete is None:
             record.status = "ignored"

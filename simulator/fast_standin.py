@@ -53,6 +53,8 @@ class FastStandIn:
         self.answers: deque[tuple[int, dict[str, str]]] = deque()
         self.held = threading.Event()
         self.hold_next = False
+        self.down_until = 0.0
+        self.outage_retry_after = 5
         self.lock = threading.Lock()
         self.server = ThreadingHTTPServer((host, port), _handler(self))
         self.server.daemon_threads = True
@@ -68,6 +70,11 @@ class FastStandIn:
         """Answer the next ``times`` calls with ``status`` (before any other check)."""
         for _ in range(times):
             self.answers.append((status, headers or {}))
+
+    def outage(self, seconds: float, retry_after: int = 5) -> None:
+        """Answer every call 503 (``Retry-After``) for ``seconds``: Fast is down."""
+        self.down_until = time.monotonic() + seconds
+        self.outage_retry_after = retry_after
 
     def hold(self) -> None:
         """Make the next call hang (until ``close``): it reached Fast, the answer never comes back."""
@@ -109,6 +116,8 @@ class FastStandIn:
             call.status = 0
             self.held.wait()
             return 504, {}, {"code": 4, "message": "held"}
+        if scripted is None and time.monotonic() < self.down_until:
+            scripted = (503, {"Retry-After": str(self.outage_retry_after)})
         if scripted is not None:
             call.status = scripted[0]
             return scripted[0], scripted[1], {"code": 14, "message": f"scripted {scripted[0]}"}

@@ -18,7 +18,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
@@ -36,6 +36,7 @@ class LocalServer:
     url: str
     pid: int
     log_path: Path
+    env: dict[str, str] = field(default_factory=dict)  # what the server runs with (a worker beside it needs the same)
 
     def log_tail(self, lines: int = 20) -> str:
         try:
@@ -51,11 +52,17 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def local_server(*, workers: int = 2, startup_timeout: float = 30.0) -> Iterator[LocalServer]:
+def local_server(
+    *,
+    workers: int = 2,
+    startup_timeout: float = 30.0,
+    stores_toml: str = SANDBOX_STORES,
+    extra_env: dict[str, str] | None = None,
+) -> Iterator[LocalServer]:
     """Start ``gunicorn app:app -c gunicorn.conf.py`` on 127.0.0.1, wait for /healthz, stop it afterwards."""
     workdir = Path(tempfile.mkdtemp(prefix="fast-sim-"))
     stores = workdir / "stores.toml"
-    stores.write_text(SANDBOX_STORES)
+    stores.write_text(stores_toml)
     port = free_port()
     env = {key: value for key, value in os.environ.items() if key not in {"REDIS_URL", "FAST_STORES_FILE"}}
     env.update(
@@ -66,6 +73,7 @@ def local_server(*, workers: int = 2, startup_timeout: float = 30.0) -> Iterator
         LOG_LEVEL="WARNING",
         PYTHONUNBUFFERED="1",
     )
+    env.update(extra_env or {})
     log_path = workdir / "server.log"
     command = [
         sys.executable,
@@ -81,7 +89,7 @@ def local_server(*, workers: int = 2, startup_timeout: float = 30.0) -> Iterator
         process = subprocess.Popen(  # noqa: S603 - our own interpreter running gunicorn
             command, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
         )
-    server = LocalServer(f"http://127.0.0.1:{port}", process.pid, log_path)
+    server = LocalServer(f"http://127.0.0.1:{port}", process.pid, log_path, env)
     try:
         _wait_until_healthy(server, process, startup_timeout)
         yield server

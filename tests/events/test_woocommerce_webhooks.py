@@ -9,7 +9,7 @@ from flask.testing import FlaskClient
 
 from service.events_queue import EventQueue
 from simulator.fast_standin import FastStandIn
-from tests.events.conftest import WOO_APP, later, post_woo
+from tests.events.conftest import WOO_APP, WOO_SECRET, later, post_woo
 from tests.fakes.woocommerce_events import WooEventsShop
 
 FAST_ID = "3f2a8c1e-5b7d-4e9f-a1c3-000000000101"
@@ -167,3 +167,26 @@ def test_reconciliation_delivers_a_refund_no_webhook_brought(
     assert call.body["amount"] == "12.90"
     # A second run finds nothing new.
     assert "0 new event" in events_app.test_cli_runner().invoke(args=["fast", "events", "reconcile"]).output
+
+
+def test_install_is_idempotent_and_status_warns_when_woocommerce_disabled_the_webhook(
+    events_app: Flask, woo_shop: WooEventsShop
+) -> None:
+    runner = events_app.test_cli_runner()
+    args = ["fast", "webhooks", "install", "woo", "--url", "https://proxy.example.com"]
+    assert "subscribed (webhook" in runner.invoke(args=args).output
+    assert "already subscribed" in runner.invoke(args=args).output
+    [hook] = woo_shop.webhooks
+    assert hook["topic"] == "order.updated" and hook["secret"] == WOO_SECRET
+    assert hook["delivery_url"] == f"https://proxy.example.com/webhooks/woocommerce/{WOO_APP}"
+    assert runner.invoke(args=["fast", "webhooks", "status", "woo"]).exit_code == 0
+    hook["status"] = "disabled"  # what WooCommerce does after repeated failed deliveries
+    status = runner.invoke(args=["fast", "webhooks", "status", "woo"])
+    assert status.exit_code == 1 and "WARN" in status.output and "disabled" in status.output
+    assert "now active" in runner.invoke(args=args).output
+    assert woo_shop.webhooks[0]["status"] == "active" and len(woo_shop.webhooks) == 1
+
+
+def test_an_unknown_store_or_platform_is_404(client: FlaskClient) -> None:
+    assert client.post("/webhooks/woocommerce/nobody", data=b"{}").status_code == 404
+    assert client.post(f"/webhooks/shopify/{WOO_APP}", data=b"{}").status_code == 404
