@@ -46,7 +46,7 @@ class EventSettings:
             fast_api_url=url,
             queue_path=env.get("FAST_EVENTS_PATH") or default_path,
             redis_url=settings.redis_url,
-            database_url=env.get("DATABASE_URL") or None,
+            database_url=settings.database_url,
             lease_seconds=_env_float(env, "FAST_EVENTS_LEASE", cls.lease_seconds),
             grace_seconds=_env_float(env, "FAST_EVENTS_GRACE", cls.grace_seconds),
             backoff_base=_env_float(env, "FAST_EVENTS_BACKOFF_BASE", cls.backoff_base),

@@ -18,7 +18,7 @@ from service.events_config import EventSettings
 from service.events_queue import EventQueue, open_huey
 from service.fast_api import Outcome
 from service.state import SQLiteState
-from tests.conftest import redis_url
+from tests.conftest import _postgres_or_skip, postgres_admin_url, redis_url
 
 
 class FakeFast:
@@ -39,10 +39,30 @@ def _refund(refund_id: str) -> ev.Event:
     )
 
 
-@pytest.fixture(params=["sqlite", "redis"])
+@pytest.fixture(scope="module")
+def events_postgres() -> Iterator[str]:
+    """A database of this module's own (``webhooks_`` prefix) for Huey's PostgreSQL storage, dropped afterwards."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    from psycopg import sql
+
+    name = f"webhooks_test_{uuid.uuid4().hex[:12]}"
+    with _postgres_or_skip() as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield urlunsplit(urlsplit(postgres_admin_url())._replace(path=f"/{name}"))
+    finally:
+        with _postgres_or_skip() as admin:
+            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@pytest.fixture(params=["sqlite", "redis", "postgres"])
 def make_queue(request: Any, tmp_path: Any) -> Iterator[Any]:
     name = f"test-{uuid.uuid4().hex}"
-    if request.param == "redis":
+    if request.param == "postgres":
+        url = request.getfixturevalue("events_postgres")
+        settings = EventSettings(database_url=url, lease_seconds=5, grace_seconds=0)
+    elif request.param == "redis":
         try:
             redis.Redis.from_url(redis_url(), socket_connect_timeout=1).ping()
         except redis.RedisError as exc:
