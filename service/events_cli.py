@@ -60,6 +60,7 @@ def drop_event(event_id: str) -> None:
 @click.option("--workers", type=click.IntRange(1, 32), default=2, show_default=True)
 def work(workers: int) -> None:
     """Run the worker (Procfile ``worker:``): deliveries, retries, the sweep and the reconciliation."""
+    _queue().ready()
     consumer = _queue().huey.create_consumer(workers=workers, worker_type="thread", periodic=True)
     consumer.run()
 

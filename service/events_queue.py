@@ -32,6 +32,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import random
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -80,7 +81,8 @@ class Record:
 def open_huey(settings: EventSettings, name: str = "fast-events") -> Huey:
     """The Huey instance for this deployment's storage (see the module doc)."""
     if settings.database_url:
-        return PostgresHuey(name, dsn=settings.database_url)
+        # Tables are made on first use (EventQueue.ready), so the web process starts while the database is down.
+        return PostgresHuey(name, dsn=settings.database_url, create_tables=False)
     if settings.redis_url:
         return RedisHuey(name, url=settings.redis_url)
     settings.ensure_directory()
@@ -118,6 +120,17 @@ class EventQueue:
             minutes = f"*/{settings.reconcile_minutes}"
             huey.periodic_task(crontab(minute=minutes), name="fast.reconcile")(reconcile)
         huey.on_startup(name="fast.sweep_on_start")(self.sweep)
+        self._ready = not isinstance(huey, PostgresHuey)
+        self._ready_lock = threading.Lock()
+
+    def ready(self) -> None:
+        """Make the storage's tables if this process has not yet (PostgreSQL only; idempotent)."""
+        if self._ready:
+            return
+        with self._ready_lock:
+            if not self._ready:
+                self.huey.storage.initialize_schema()
+                self._ready = True
 
     # --- records ------------------------------------------------------------------
 
@@ -125,6 +138,7 @@ class EventQueue:
         return PREFIX + event_id
 
     def get(self, event_id: str) -> Record | None:
+        self.ready()
         data = self.huey.get(self._key(event_id), peek=True)
         return Record.from_json(data) if data else None
 
@@ -134,6 +148,7 @@ class EventQueue:
         self.huey.put(self._key(record.id), record.to_json())
 
     def records(self, app_id: str | None = None) -> list[Record]:
+        self.ready()
         found = []
         for key, raw in self.huey.all_results().items():
             name = key.decode() if isinstance(key, bytes) else str(key)
@@ -148,6 +163,7 @@ class EventQueue:
 
     def submit(self, event: ev.Event) -> bool:
         """Store the event durably and queue its delivery; False when it is already known."""
+        self.ready()
         now = self.clock()
         record = Record(event.to_json(), created=now, updated=now, next_at=now, history=["received"])
         if not self.huey.put_if_empty(self._key(event.id), record.to_json()):
@@ -250,6 +266,7 @@ class EventQueue:
 
     def work_once(self, now: dt.datetime | None = None) -> int:
         """Run every task due at ``now`` in this thread (tests, the simulator); the consumer does this in production."""
+        self.ready()
         when = now or dt.datetime.now(dt.UTC).replace(tzinfo=None)
         for task in self.huey.read_schedule(when):
             self.huey.enqueue(task)

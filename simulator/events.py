@@ -208,7 +208,7 @@ def deployment(workers: int = 2, worker_threads: int = 4) -> Iterator[Deployment
 
 def refund(d: Deployment, outage: float) -> str | None:
     d.post(d.shop.refund(d.shop.order(2001, "sim-fast-2001")["id"], 71))
-    if not d.wait(lambda: d.calls_for("sim-fast-2001"), 20):
+    if not d.wait(lambda: d.calls_for("sim-fast-2001"), 45):
         return "no refund reached Fast"
     body = d.calls_for("sim-fast-2001")[0].body
     got = (body["amount"], body["tax_amount"], body["shipping_amount"], body["order_lines"][0]["line"]["quantity"])
@@ -217,14 +217,14 @@ def refund(d: Deployment, outage: float) -> str | None:
 
 def cancel(d: Deployment, outage: float) -> str | None:
     d.post(d.shop.order(2002, "sim-fast-2002", status="cancelled"))
-    if not d.wait(lambda: d.calls_for("sim-fast-2002"), 20):
+    if not d.wait(lambda: d.calls_for("sim-fast-2002"), 45):
         return "no cancel reached Fast"
     return None if d.calls_for("sim-fast-2002")[0].kind == "cancel" else "the call was not a cancel"
 
 
 def shipment(d: Deployment, outage: float) -> str | None:
     d.post(d.shop.order(2003, "sim-fast-2003", status="completed"))
-    if not d.wait(lambda: d.calls_for("sim-fast-2003"), 20):
+    if not d.wait(lambda: d.calls_for("sim-fast-2003"), 45):
         return "no fulfilment event reached Fast"
     body = d.calls_for("sim-fast-2003")[0].body
     return None if body.get("event_type") == "BUSINESS_EVENT_TYPE_FULFILLMENT" else f"got {body}"
@@ -234,7 +234,7 @@ def duplicate(d: Deployment, outage: float) -> str | None:
     order = d.shop.order(2004, "sim-fast-2004", status="cancelled")
     d.post(order)
     d.post(order)
-    d.wait(lambda: d.calls_for("sim-fast-2004"), 20)
+    d.wait(lambda: d.calls_for("sim-fast-2004"), 45)
     time.sleep(1.0)  # room for a second call, if there were one
     calls = d.calls_for("sim-fast-2004")
     return None if len(calls) == 1 else f"{len(calls)} calls for one cancellation"

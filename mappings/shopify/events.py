@@ -226,56 +226,72 @@ def events_from_graph(app_id: str, order: Mapping[str, Any]) -> list[ev.Event]:
     fast_id = _pairs(attributes).get(FAST_ORDER_ATTR)
     if not fast_id:
         return []
-    found: list[ev.Event] = []
-    cancel = {"id": order_id, "note_attributes": attributes, "cancelled_at": order.get("cancelledAt")}
-    cancel["cancel_reason"] = str(order.get("cancelReason") or "").lower()
-    found.extend(cancellation(app_id, cancel))
-    for refund_node in order.get("refunds") or []:
-        items = [
-            {
-                "quantity": n.get("quantity"),
-                "subtotal": _graph_money(n.get("subtotalSet")),
-                "total_tax": _graph_money(n.get("totalTaxSet")),
-                "line_item": {"properties": _graph_pairs((n.get("lineItem") or {}).get("customAttributes"))},
-            }
-            for n in (refund_node.get("refundLineItems") or {}).get("nodes") or []
-        ]
-        shipping = [
-            {
-                "subtotal_amount_set": {"shop_money": {"amount": _graph_money(n.get("subtotalAmountSet"))}},
-                "tax_amount_set": {"shop_money": {"amount": _graph_money(n.get("taxAmountSet"))}},
-            }
-            for n in (refund_node.get("refundShippingLines") or {}).get("nodes") or []
-        ]
-        payload = {
-            "id": refund_node.get("legacyResourceId"),
-            "order_id": order_id,
-            "note": refund_node.get("note"),
-            "refund_line_items": items,
-            "refund_shipping_lines": shipping,
-            "transactions": [
-                {"kind": "refund", "status": "success", "amount": _graph_money(refund_node.get("totalRefundedSet"))}
-            ],
-        }
-        found.extend(_with_fast_id(refund(app_id, payload), fast_id))
-    for fulfilment in order.get("fulfillments") or []:
-        tracking = (fulfilment.get("trackingInfo") or [{}])[0] if fulfilment.get("trackingInfo") else {}
-        payload = {
-            "id": fulfilment.get("legacyResourceId"),
-            "order_id": order_id,
-            "status": str(fulfilment.get("status") or "").lower(),
-            "tracking_company": tracking.get("company"),
-            "tracking_number": tracking.get("number"),
-            "line_items": [
-                {
-                    "quantity": n.get("quantity"),
-                    "properties": _graph_pairs((n.get("lineItem") or {}).get("customAttributes")),
-                }
-                for n in (fulfilment.get("fulfillmentLineItems") or {}).get("nodes") or []
-            ],
-        }
-        found.extend(_with_fast_id(shipment(app_id, payload), fast_id))
+    cancel = {
+        "id": order_id,
+        "note_attributes": attributes,
+        "cancelled_at": order.get("cancelledAt"),
+        "cancel_reason": str(order.get("cancelReason") or "").lower(),
+    }
+    found = cancellation(app_id, cancel)
+    for node in order.get("refunds") or []:
+        found.extend(_with_fast_id(refund(app_id, _refund_payload(order_id, node)), fast_id))
+    for node in order.get("fulfillments") or []:
+        found.extend(_with_fast_id(shipment(app_id, _fulfilment_payload(order_id, node)), fast_id))
     return found
+
+
+def _graph_lines(connection: Any) -> list[Mapping[str, Any]]:
+    nodes = connection.get("nodes") if isinstance(connection, Mapping) else None
+    return [n for n in nodes or [] if isinstance(n, Mapping)]
+
+
+def _line_properties(node: Mapping[str, Any]) -> list[dict[str, Any]]:
+    return _graph_pairs((node.get("lineItem") or {}).get("customAttributes"))
+
+
+def _refund_payload(order_id: str, node: Mapping[str, Any]) -> dict[str, Any]:
+    """A GraphQL refund in the refunds/create payload's terms."""
+    items = [
+        {
+            "quantity": n.get("quantity"),
+            "subtotal": _graph_money(n.get("subtotalSet")),
+            "total_tax": _graph_money(n.get("totalTaxSet")),
+            "line_item": {"properties": _line_properties(n)},
+        }
+        for n in _graph_lines(node.get("refundLineItems"))
+    ]
+    shipping = [
+        {
+            "subtotal_amount_set": {"shop_money": {"amount": _graph_money(n.get("subtotalAmountSet"))}},
+            "tax_amount_set": {"shop_money": {"amount": _graph_money(n.get("taxAmountSet"))}},
+        }
+        for n in _graph_lines(node.get("refundShippingLines"))
+    ]
+    returned = {"kind": "refund", "status": "success", "amount": _graph_money(node.get("totalRefundedSet"))}
+    return {
+        "id": node.get("legacyResourceId"),
+        "order_id": order_id,
+        "note": node.get("note"),
+        "refund_line_items": items,
+        "refund_shipping_lines": shipping,
+        "transactions": [returned],
+    }
+
+
+def _fulfilment_payload(order_id: str, node: Mapping[str, Any]) -> dict[str, Any]:
+    """A GraphQL fulfilment in the fulfillments/* payload's terms."""
+    tracking = (node.get("trackingInfo") or [{}])[0] or {}
+    return {
+        "id": node.get("legacyResourceId"),
+        "order_id": order_id,
+        "status": str(node.get("status") or "").lower(),
+        "tracking_company": tracking.get("company"),
+        "tracking_number": tracking.get("number"),
+        "line_items": [
+            {"quantity": n.get("quantity"), "properties": _line_properties(n)}
+            for n in _graph_lines(node.get("fulfillmentLineItems"))
+        ],
+    }
 
 
 def _with_fast_id(events: list[ev.Event], fast_id: str) -> list[ev.Event]:

@@ -75,7 +75,7 @@ def test_a_worker_killed_mid_delivery_delivers_after_restart(tmp_path: Path, mon
         time.sleep(2.5)  # the dead worker's lease runs out
         second = _worker(env)
         try:
-            assert fast_api.wait_for(2, timeout=30), "the restarted worker never delivered"
+            assert fast_api.wait_for(2, timeout=90), "the restarted worker never delivered"
             deadline = time.monotonic() + 10
             while queue.records()[0].status != "delivered" and time.monotonic() < deadline:
                 time.sleep(0.05)
