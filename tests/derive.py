@@ -57,6 +57,12 @@ def simulator_bundle(shared: Path) -> bytes:
     return build_schemas.render(build_schemas.build(shared / "spec" / "fast-to-seller.openapi.yaml")).encode()
 
 
+def seller_bundle(shared: Path) -> bytes:
+    from simulator import seller_schemas
+
+    return seller_schemas.render(seller_schemas.build(shared / "spec" / "seller-to-fast")).encode()
+
+
 def bundled_openapi(folder: str) -> Callable[[Path], bytes]:
     """A multi-file OpenAPI folder as one JSON document: paths inlined, schema files as components."""
 
@@ -121,6 +127,12 @@ ARTIFACTS = [
         sources=("spec/seller-to-fast/openapi.yaml",),
         build=bundled_openapi("spec/seller-to-fast"),
         why="Fast's seller API (refund, cancel, business events), as one document",
+    ),
+    Artifact(
+        target="simulator/seller_to_fast_schemas.json",
+        sources=("spec/seller-to-fast/openapi.yaml",),
+        build=seller_bundle,
+        why="the seller API request schemas the Fast stand-in checks every call against (simulator/seller_schemas.py)",
     ),
 ]
 
