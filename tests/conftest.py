@@ -32,6 +32,40 @@ def _fast_keys(fast_jwks: tokens.JWKSServer, monkeypatch: pytest.MonkeyPatch) ->
     fast_auth._clients[DEFAULT_FAST_JWKS_URL] = fast_auth.FastKeys(fast_jwks.url, lifespan=3600)
 
 
+FAKE_WOOCOMMERCE = "tests.fakes.woocommerce"
+
+
+def _uses_fake_woocommerce(module: Any) -> bool:
+    if module is None or module.__name__ == "tests.fakes.test_woocommerce_fidelity":
+        return False
+    return any(
+        str(getattr(value, "__module__", "")).startswith(FAKE_WOOCOMMERCE + ".") for value in vars(module).values()
+    )
+
+
+@pytest.fixture(scope="session")
+def _fake_woocommerce_is_faithful() -> None:
+    """Replays the real shop's recordings once per session (per xdist worker) against the fake WooCommerce."""
+    from tests.fakes import woocommerce_fidelity
+
+    problems = woocommerce_fidelity.disagreements(woocommerce_fidelity.replay())
+    if problems:
+        shown = "\n  ".join(problems[:15])
+        pytest.fail(
+            f"the fake WooCommerce no longer answers like the real 9.9.5 shop ({len(problems)} differences), so "
+            "no test that runs against it can be trusted; fix tests/fakes/woocommerce/ until "
+            f"tests/fakes/test_woocommerce_fidelity.py passes:\n  {shown}",
+            pytrace=False,
+        )
+
+
+@pytest.fixture(autouse=True)
+def _fake_woocommerce_checked(request: pytest.FixtureRequest) -> None:
+    # A test that runs against the fake WooCommerce counts only if the fake still answers like the real shop.
+    if _uses_fake_woocommerce(request.module):
+        request.getfixturevalue("_fake_woocommerce_is_faithful")
+
+
 @pytest.fixture
 def settings(tmp_path: Any) -> Settings:
     return Settings(state_path=str(tmp_path / "state.sqlite3"))
