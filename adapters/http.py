@@ -8,22 +8,21 @@ live here only. Nothing else in the project calls ``requests``.
 from __future__ import annotations
 
 import email.utils
-import functools
 import logging
 import random
 import time
 import unicodedata
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
 import requests
 import tenacity
 from requests.adapters import HTTPAdapter
-from requests.hooks import default_hooks
-from requests.structures import CaseInsensitiveDict
 
 from service import deadline
+from service.config import TIMEOUTS
 from service.errors import FastError, InvalidRequest, UpstreamRejected, UpstreamUnavailable
 from service.logs import log_fields, request_id_var
 
@@ -32,10 +31,7 @@ log = logging.getLogger(__name__)
 TRANSIENT_STATUSES = frozenset({429, 502, 503, 504})
 # A server that answers these has not acted on the request: safe to resend a write.
 NOT_PROCESSED_STATUSES = frozenset({429})
-# Never wait longer than this for one Retry-After, whatever the shop says.
-MAX_SINGLE_WAIT = 10.0
-# Leave this much of the budget for building the answer after the last upstream call.
-DEADLINE_MARGIN = 0.25
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 
 
 MAX_PATH_SEGMENT = 256
@@ -94,9 +90,77 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     return max(0.0, when.timestamp() - now)
 
 
-def backoff(attempt: int, *, base: float = 0.1, cap: float = 2.0, rng: Callable[[], float] = random.random) -> float:
+def backoff(
+    attempt: int,
+    *,
+    base: float = TIMEOUTS.upstream_backoff_base,
+    cap: float = TIMEOUTS.upstream_backoff_cap,
+    rng: Callable[[], float] = random.random,
+) -> float:
     """Exponential backoff with full jitter: uniform in [0, min(cap, base * 2**attempt))."""
     return rng() * min(cap, base * (2 ** (attempt - 1)))
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """When an upstream request is tried again and how long to wait first: one method per rule.
+
+    ``rng`` is the only source of randomness (the jitter) and the call's
+    deadline (``service.deadline``) the only clock, so a test that fixes both
+    gets the same decisions every time. The numbers live in ``service.config.TIMEOUTS``.
+    """
+
+    max_attempts: int = TIMEOUTS.upstream_max_attempts
+    backoff_base: float = TIMEOUTS.upstream_backoff_base
+    backoff_cap: float = TIMEOUTS.upstream_backoff_cap
+    max_single_wait: float = TIMEOUTS.upstream_max_single_wait
+    deadline_margin: float = TIMEOUTS.upstream_deadline_margin
+    rng: Callable[[], float] = random.random
+
+    def transient(self, response: requests.Response) -> Transient | None:
+        """The answers worth another try: throttling and gateway/server unavailability."""
+        if response.status_code not in TRANSIENT_STATUSES:
+            return None
+        return Transient(
+            f"HTTP {response.status_code}",
+            wait=parse_retry_after(response.headers.get("Retry-After")),
+            sent=response.status_code not in NOT_PROCESSED_STATUSES,
+        )
+
+    def may_resend(self, failure: Transient, *, idempotent: bool) -> bool:
+        """A write that is not idempotent is resent only when the shop certainly did not act on it."""
+        return idempotent or not failure.sent
+
+    def sleep_time(self, failure: Transient, attempt: int) -> float:
+        """The shop's Retry-After when it gave one, else exponential backoff with full jitter."""
+        if failure.wait is not None:
+            return failure.wait
+        return backoff(attempt, base=self.backoff_base, cap=self.backoff_cap, rng=self.rng)
+
+    def time_left(self) -> float:
+        """What is left of the call's budget for talking to the shop (a margin is kept to build the answer)."""
+        return deadline.remaining() - self.deadline_margin
+
+    def fits_in_budget(self, wait: float) -> bool:
+        """A wait is worth it only if it is sane and a retry still has time to run after it."""
+        return wait <= self.max_single_wait and wait + 0.05 < self.time_left()
+
+    def should_retry(self, failure: BaseException | None, attempt: int, *, idempotent: bool) -> bool:
+        """A transient failure, safe to resend, with attempts left (the wait is judged by ``fits_in_budget``)."""
+        if not isinstance(failure, Transient) or not self.may_resend(failure, idempotent=idempotent):
+            return False
+        return attempt < self.max_attempts
+
+    def timeouts(self, connect: float, read: float) -> tuple[float, float]:
+        """The ``(connect, read)`` timeout of one attempt, cut to the call's remaining budget."""
+        left = self.time_left()
+        if left <= 0:
+            raise UpstreamUnavailable("the call's time budget ran out before the shop answered")
+        return (min(connect, left), min(read, left))
+
+    def retry_after_for_fast(self, failure: Transient) -> int:
+        """What Fast is told to wait when the shop stayed unavailable."""
+        return int(failure.wait) + 1 if failure.wait else 5
 
 
 class _NoCookies(requests.cookies.RequestsCookieJar):
@@ -117,17 +181,16 @@ class UpstreamClient:
         *,
         headers: Mapping[str, str] | None = None,
         auth: Any = None,
-        connect_timeout: float = 3.05,
-        read_timeout: float = 10.0,
-        max_attempts: int = 4,
+        connect_timeout: float = TIMEOUTS.upstream_connect,
+        read_timeout: float = TIMEOUTS.upstream_read,
+        max_attempts: int = TIMEOUTS.upstream_max_attempts,
         rng: Callable[[], float] = random.random,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.connect_timeout = connect_timeout
         self.read_timeout = read_timeout
-        self.max_attempts = max_attempts
-        self.rng = rng
+        self.retry = RetryPolicy(max_attempts=max_attempts, rng=rng)
         self.sleep = sleep
         self.session = requests.Session()
         self.session.cookies = _NoCookies()
@@ -145,13 +208,10 @@ class UpstreamClient:
     # --- per-platform hooks -------------------------------------------------
 
     def check_transient(self, response: requests.Response) -> None:
-        """Raise ``Transient`` if this answer should be retried."""
-        if response.status_code in TRANSIENT_STATUSES:
-            raise Transient(
-                f"HTTP {response.status_code}",
-                wait=parse_retry_after(response.headers.get("Retry-After")),
-                sent=response.status_code not in NOT_PROCESSED_STATUSES,
-            )
+        """Raise ``Transient`` if this answer should be retried (a platform adds its own signals)."""
+        failure = self.retry.transient(response)
+        if failure is not None:
+            raise failure
 
     def translate(self, response: requests.Response) -> FastError:
         """Turn a final non-2xx answer into the project's error types."""
@@ -184,67 +244,28 @@ class UpstreamClient:
         ``ok_statuses`` are non-2xx answers the caller wants back instead of an error.
         """
         if idempotent is None:
-            idempotent = method.upper() in {"GET", "HEAD", "PUT", "DELETE", "OPTIONS"}
+            idempotent = method.upper() in IDEMPOTENT_METHODS
         url = path if path.startswith(("http://", "https://")) else f"{self.base_url}/{path.lstrip('/')}"
         headers = dict(kwargs.pop("headers", None) or {})
         request_id = request_id_var.get()
         if request_id:
             headers.setdefault("X-Request-ID", request_id)
-        prepared = self._prepare(method, url, headers, kwargs) if kwargs.keys() <= _LEAN_KWARGS else None
+        policy = self.retry
 
         def attempt() -> requests.Response:
-            left = deadline.remaining() - DEADLINE_MARGIN
-            if left <= 0:
-                raise UpstreamUnavailable("the call's time budget ran out before the shop answered")
-            timeout = (min(self.connect_timeout, left), min(self.read_timeout, left))
-            self.calls += 1
-            started = time.monotonic()
-            try:
-                if prepared is not None:
-                    response = self.session.send(prepared, timeout=timeout, proxies=dict(self.session.proxies))
-                else:
-                    response = self.session.request(method, url, headers=headers, timeout=timeout, **kwargs)
-            except requests.ConnectTimeout as exc:
-                raise Transient("connect timeout", sent=False) from exc
-            except requests.ConnectionError as exc:
-                # A refused or reset connection before any byte of the answer.
-                raise Transient("connection failed", sent=not _not_sent(exc)) from exc
-            except requests.Timeout as exc:
-                raise Transient("read timeout") from exc
-            log.debug(
-                "upstream call",
-                extra=log_fields(
-                    platform=self.platform,
-                    method=method,
-                    path=_path_only(path),
-                    status=response.status_code,
-                    ms=round((time.monotonic() - started) * 1000, 1),
-                ),
-            )
-            self.check_transient(response)
-            return response
+            return self._attempt(method, url, path, headers, kwargs)
 
-        def may_retry(state: tenacity.RetryCallState) -> bool:
-            exc = state.outcome.exception() if state.outcome else None
-            if not isinstance(exc, Transient):
-                return False
-            return idempotent or not exc.sent
+        def failure(state: tenacity.RetryCallState) -> BaseException | None:
+            return state.outcome.exception() if state.outcome else None
 
-        def wait(state: tenacity.RetryCallState) -> float:
-            exc = state.outcome.exception() if state.outcome else None
-            if isinstance(exc, Transient) and exc.wait is not None:
-                return exc.wait
-            return backoff(state.attempt_number, rng=self.rng)
-
-        def stop(state: tenacity.RetryCallState) -> bool:
-            if state.attempt_number >= self.max_attempts:
-                return True
-            if state.upcoming_sleep > MAX_SINGLE_WAIT:
-                return True
-            # Never sleep into the deadline: the retry would have no time to run.
-            return state.upcoming_sleep + 0.05 >= deadline.remaining() - DEADLINE_MARGIN
-
-        retrying = tenacity.Retrying(retry=may_retry, wait=wait, stop=stop, sleep=self.sleep, reraise=True)
+        # tenacity asks in this order: retry?, then how long to wait, then stop (given that wait)?
+        retrying = tenacity.Retrying(
+            retry=lambda state: policy.should_retry(failure(state), state.attempt_number, idempotent=idempotent),
+            wait=lambda state: policy.sleep_time(failure(state), state.attempt_number),  # type: ignore[arg-type]
+            stop=lambda state: not policy.fits_in_budget(state.upcoming_sleep),
+            sleep=self.sleep,
+            reraise=True,
+        )
         try:
             response = retrying(attempt)
         except Transient as exc:
@@ -252,40 +273,43 @@ class UpstreamClient:
                 "the shop is unavailable",
                 extra=log_fields(platform=self.platform, reason=exc.reason, path=_path_only(path)),
             )
-            retry_after = int(exc.wait) + 1 if exc.wait else 5
-            raise UpstreamUnavailable(f"the shop is unavailable ({exc.reason})", retry_after=retry_after) from None
+            raise UpstreamUnavailable(
+                f"the shop is unavailable ({exc.reason})",
+                retry_after=policy.retry_after_for_fast(exc),
+                platform=self.platform,
+            ) from None
         if response.status_code >= 400 and response.status_code not in ok_statuses:
             raise self.translate(response)
         return response
 
-    def _prepare(
-        self, method: str, url: str, headers: dict[str, Any], kwargs: dict[str, Any]
-    ) -> requests.PreparedRequest:
-        """What ``Session.prepare_request`` makes of these arguments, without its generic merging.
-
-        ``Session.request`` spent more CPU merging settings, cookie jars and hooks
-        this client never uses than urllib3 spent on the request itself. Each
-        step below is requests' own (URL encoding, header validation, body,
-        auth); the session's headers and auth are merged the way
-        ``merge_setting`` does (a None value drops the header). Prepared once,
-        the request is resent as is on a retry.
-        """
-        prepared = requests.PreparedRequest()
-        prepared.method = method.upper()
-        params = kwargs.get("params")
-        if params:
-            prepared.prepare_url(url, params)
-        else:
-            prepared.url = _prepared_url(url)
-        merged = CaseInsensitiveDict(self.session.headers)
-        merged.update(headers)
-        prepared.prepare_headers({k: v for k, v in merged.items() if v is not None})
-        prepared._cookies = self.session.cookies  # type: ignore[attr-defined]  # the jar that keeps nothing
-        prepared.prepare_body(kwargs.get("data") or {}, None, kwargs.get("json"))
-        auth = kwargs.get("auth")
-        prepared.prepare_auth(auth if auth is not None else self.session.auth, url)
-        prepared.hooks = default_hooks()
-        return prepared
+    def _attempt(
+        self, method: str, url: str, path: str, headers: dict[str, Any], kwargs: dict[str, Any]
+    ) -> requests.Response:
+        """One round trip, its timeouts cut to the call's budget; a retryable failure raises ``Transient``."""
+        timeout = self.retry.timeouts(self.connect_timeout, self.read_timeout)
+        self.calls += 1
+        started = time.monotonic()
+        try:
+            response = self.session.request(method, url, headers=headers, timeout=timeout, **kwargs)
+        except requests.ConnectTimeout as exc:
+            raise Transient("connect timeout", sent=False) from exc
+        except requests.ConnectionError as exc:
+            # A refused or reset connection before any byte of the answer.
+            raise Transient("connection failed", sent=not _not_sent(exc)) from exc
+        except requests.Timeout as exc:
+            raise Transient("read timeout") from exc
+        log.debug(
+            "upstream call",
+            extra=log_fields(
+                platform=self.platform,
+                method=method,
+                path=_path_only(path),
+                status=response.status_code,
+                ms=round((time.monotonic() - started) * 1000, 1),
+            ),
+        )
+        self.check_transient(response)
+        return response
 
     def json(self, response: requests.Response) -> Any:
         """The answer's JSON body, or 503 when the shop answered something else."""
@@ -297,18 +321,6 @@ class UpstreamClient:
                 extra=log_fields(platform=self.platform, status=response.status_code),
             )
             raise UpstreamUnavailable("the shop answered something that is not JSON") from None
-
-
-# The arguments ``_prepare`` handles; anything else goes through ``Session.request``.
-_LEAN_KWARGS = frozenset({"json", "params", "data", "auth"})
-
-
-@functools.lru_cache(maxsize=1024)
-def _prepared_url(url: str) -> str:
-    """requests' encoding of a URL without query parameters (cached: a store asks for few distinct URLs)."""
-    prepared = requests.PreparedRequest()
-    prepared.prepare_url(url, None)
-    return prepared.url or url
 
 
 def _path_only(path: str) -> str:

@@ -32,7 +32,7 @@ from jwt import PyJWKClient, PyJWKSet
 from jwt.exceptions import PyJWKClientConnectionError, PyJWKClientError, PyJWKError, PyJWKSetError
 
 from service import ip_allowlist
-from service.config import Settings, StoreConfig
+from service.config import TIMEOUTS, Settings, StoreConfig
 from service.errors import Unauthorised, UpstreamUnavailable
 from service.logs import log_fields
 
@@ -50,7 +50,7 @@ SANDBOX_JWKS = KEYS_DIR / "sandbox-jwks.json"
 # (per process): rotation is picked up quickly, a flood of made-up kids is not
 # turned into a flood of requests to Fast.
 REFETCH_COOLDOWN = 15.0
-JWKS_FETCH_TIMEOUT = 5.0
+JWKS_FETCH_TIMEOUT = TIMEOUTS.jwks_fetch
 # When Fast's JWKS endpoint is down, keep trusting the last keys fetched for this long.
 MAX_STALE_KEYS = 24 * 3600.0
 # No real token comes close; this bounds the work done for a hostile header.

@@ -28,6 +28,39 @@ DEFAULT_FAST_JWKS_URL = f"https://{FAST_API_HOST}/v1/oauth2/jwks"
 DEFAULT_FAST_JWT_ISSUERS = (f"https://{FAST_API_HOST}", FAST_API_HOST)
 
 
+# --- every timeout and wait of the service, in one place (seconds) ------------------------
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """The defaults of every time limit. Those an operator may change are read into ``Settings``
+    from the environment variable named beside them; the rest are fixed here.
+    """
+
+    # A whole Fast call, upstream calls included; well inside Heroku's 30 s router limit
+    # (gunicorn.conf.py's timeout). FAST_CALL_DEADLINE.
+    call_deadline: float = 20.0
+    # One upstream attempt (adapters/http.py), each cut to what is left of the call's deadline.
+    # FAST_UPSTREAM_CONNECT_TIMEOUT, FAST_UPSTREAM_READ_TIMEOUT, FAST_UPSTREAM_MAX_ATTEMPTS.
+    upstream_connect: float = 3.05
+    upstream_read: float = 10.0
+    upstream_max_attempts: int = 4
+    # The retry policy's waits (adapters/http.py RetryPolicy): backoff with full jitter from
+    # base doubling up to cap; never one wait over max_single_wait, whatever Retry-After says;
+    # the margin of the call's budget kept for building the answer after the last attempt.
+    upstream_backoff_base: float = 0.1
+    upstream_backoff_cap: float = 2.0
+    upstream_max_single_wait: float = 10.0
+    upstream_deadline_margin: float = 0.25
+    # How long a repeated Fast call waits for the first one before answering 409. FAST_REPLAY_WAIT.
+    replay_wait: float = 10.0
+    # Fetching Fast's signing keys (service/auth.py).
+    jwks_fetch: float = 5.0
+
+
+TIMEOUTS = Timeouts()
+
+
 class ConfigError(Exception):
     """The configuration cannot be used; ``problems`` lists every reason."""
 
@@ -128,14 +161,13 @@ class Settings:
     database_pool_size: int = 32
     # On Heroku, real stores refuse to start on the dyno's wiped disk unless this is set.
     allow_ephemeral_state: bool = False
-    # The whole Fast call must finish well inside Heroku's 30 s router limit.
-    call_deadline: float = 20.0
-    upstream_connect_timeout: float = 3.05
-    upstream_read_timeout: float = 10.0
-    upstream_max_attempts: int = 4
+    # Defaults in TIMEOUTS above.
+    call_deadline: float = TIMEOUTS.call_deadline
+    upstream_connect_timeout: float = TIMEOUTS.upstream_connect
+    upstream_read_timeout: float = TIMEOUTS.upstream_read
+    upstream_max_attempts: int = TIMEOUTS.upstream_max_attempts
     idempotency_ttl: int = 24 * 3600
-    # How long a repeated call waits for the first one before answering 409.
-    replay_wait: float = 10.0
+    replay_wait: float = TIMEOUTS.replay_wait
     max_body_bytes: int = 256 * 1024
     allow_http_upstream: bool = False
     # Fast's signed calls (service/auth.py). There is deliberately no switch to turn

@@ -10,7 +10,6 @@ money as decimal strings, enums as names, ids as ``{"value": ...}``, and no
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -564,73 +563,9 @@ class DeleteRequestSchema(_Envelope):
 
 # --- response envelopes ---------------------------------------------------
 
-Dumper = Callable[[Any], Any]
-
-
-def compile_dumper(schema: Schema) -> Dumper:
-    """``schema.dump`` as one precomputed loop per schema: the same keys in the same order, the same values.
-
-    Dumping runs on every answer and marshmallow's generic machinery (hooks,
-    accessors, per-field dispatch) was a sixth of a sandbox call's CPU. The
-    schemas stay the one description of the wire format: this walks their
-    declared fields once and mirrors what each field class and ``_drop_empty``
-    do. A schema with a field or a dump hook it does not know keeps
-    marshmallow's own ``dump`` (tests/mappings/test_fast.py compares the two).
-    """
-    hooks = {name for kind in ("pre_dump", "post_dump") for name, *_ in schema._hooks.get(kind, [])}
-    if not isinstance(schema, WireSchema) or schema.many or hooks - {"_drop_empty"}:
-        return schema.dump
-    plan = []
-    for name, field in schema.dump_fields.items():
-        convert = _value_dumper(field)
-        if convert is None or (field.attribute and "." in field.attribute):
-            return schema.dump
-        plan.append((field.attribute or name, field.data_key or name, convert))
-
-    def dump(obj: Any) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        read = obj.get if isinstance(obj, dict) else None
-        for attr, key, convert in plan:
-            value = read(attr) if read is not None else getattr(obj, attr, None)
-            if value is None:
-                continue
-            value = convert(value)
-            if value is None or value == []:
-                continue  # _drop_empty
-            out[key] = value
-        return out
-
-    return dump
-
-
-def _value_dumper(field: fields.Field) -> Dumper | None:
-    """What ``field._serialize`` does to a value that is not None; None for a field class not known here."""
-    kind = type(field)
-    if kind is Id:
-        return lambda value: {"value": str(value)}
-    if kind is Text:
-        return str
-    if kind is Money:
-        return to_wire
-    if kind in (Quantity, Enum, fields.Boolean):
-        return _same
-    if kind is fields.Nested and not field.many and isinstance(field.nested, type):
-        return compile_dumper(field.schema)
-    if kind is fields.List and type(field.inner) is fields.Nested:
-        inner = _value_dumper(field.inner)
-        if inner is None:
-            return None
-        return lambda values: [None if each is None else inner(each) for each in values]
-    return None
-
-
-def _same(value: Any) -> Any:
-    return value
-
-
-_dump_order = compile_dumper(FastOrderSchema())
-_dump_zone = compile_dumper(ShippingZoneSchema())
-_dump_status = compile_dumper(SegmentStatusSchema())
+_ORDER = FastOrderSchema()
+_ZONE = ShippingZoneSchema()
+_STATUS = SegmentStatusSchema()
 
 
 def _envelope(entity_type: str | None, request_id: str | None, **body: Any) -> dict[str, Any]:
@@ -645,24 +580,24 @@ def _envelope(entity_type: str | None, request_id: str | None, **body: Any) -> d
 
 def dump_order_response(order: model.Order, entity_type: str | None, request_id: str | None) -> dict[str, Any]:
     """Create and read responses: ``{"type", "order": {"order": FastOrder}, "request_id"}``."""
-    return _envelope(entity_type, request_id, order={"order": _dump_order(order)})
+    return _envelope(entity_type, request_id, order={"order": _ORDER.dump(order)})
 
 
 def dump_update_response(result: model.UpdateResult, entity_type: str | None, request_id: str | None) -> dict[str, Any]:
-    segment: dict[str, Any] = {"order": _dump_order(result.order)}
+    segment: dict[str, Any] = {"order": _ORDER.dump(result.order)}
     if result.statuses:
-        segment["status"] = [_dump_status(status) for status in result.statuses]
+        segment["status"] = _STATUS.dump(result.statuses, many=True)
     return _envelope(entity_type, request_id, order=segment)
 
 
 def dump_zones_response(
     zones: list[model.ShippingZone], entity_type: str | None, request_id: str | None
 ) -> dict[str, Any]:
-    return _envelope(entity_type, request_id, shipping_zones={"shipping_zones": [_dump_zone(z) for z in zones]})
+    return _envelope(entity_type, request_id, shipping_zones={"shipping_zones": _ZONE.dump(zones, many=True)})
 
 
 def dump_order(order: model.Order) -> dict[str, Any]:
-    return _dump_order(order)
+    return _ORDER.dump(order)
 
 
 # --- parsing a request body ---------------------------------------------------

@@ -15,8 +15,9 @@ import pytest
 import requests
 import responses
 
-from adapters.http import UpstreamClient, backoff, parse_retry_after
+from adapters.http import RetryPolicy, Transient, UpstreamClient, backoff, parse_retry_after
 from service import deadline
+from service.config import TIMEOUTS
 from service.errors import UpstreamRejected, UpstreamUnavailable
 
 BASE = "https://shop.test"
@@ -227,30 +228,42 @@ def test_no_urllib3_retries_underneath(client: UpstreamClient) -> None:
     assert adapter.max_retries.total == 0
 
 
-@pytest.mark.parametrize(
-    "kwargs",
-    [
-        {},
-        {"json": {"requests": [{"path": "/wc/store/v1/cart/add-item", "body": {"id": 22, "quantity": 1}}]}},
-        {"json": {"amount": "12.30", "note": "café ☕"}, "auth": ("fast-bot", "abcd efgh")},
-        {"params": {"search": "ada@example.com", "after": "2026-01-01T00:00:00", "per_page": 20}},
-        {"data": {"a": "1", "b": "two words"}},
-        {"data": b"raw bytes"},
-        {"headers": {"Cart-Token": "tok.en.x", "Accept": None, "User-Agent": "custom"}},
-    ],
-)
-def test_the_lean_preparation_sends_what_requests_would_send(kwargs: dict[str, Any]) -> None:
-    """UpstreamClient prepares requests itself (it is faster): the same URL, headers and body as requests'."""
-    client = UpstreamClient(BASE + "/wp-json", headers={"X-Store": "acme"}, auth=("user", "secret"))
-    kwargs = dict(kwargs)
-    headers = kwargs.pop("headers", {"X-Request-ID": "req-1"})
-    url = f"{BASE}/wp-json/wc/v3/orders/ü 1"
-    ours = client._prepare("put", url, dict(headers), dict(kwargs))
-    theirs = client.session.prepare_request(
-        requests.Request("PUT", url, headers=headers, **{"data": {}, "params": {}, **kwargs})
-    )
-    assert (ours.method, ours.url, ours.body) == (theirs.method, theirs.url, theirs.body)
-    assert dict(ours.headers) == dict(theirs.headers)
+# --- the retry policy, rule by rule -------------------------------------------------------
+
+
+def test_the_policy_waits_what_the_shop_asks_else_backs_off_with_the_given_jitter() -> None:
+    policy = RetryPolicy(rng=lambda: 0.5)
+    assert policy.sleep_time(Transient("HTTP 429", wait=3.0), attempt=1) == 3.0
+    assert [policy.sleep_time(Transient("HTTP 503"), attempt=n) for n in (1, 2, 3)] == [0.05, 0.1, 0.2]
+
+
+def test_the_policy_resends_a_write_only_when_the_shop_did_not_act() -> None:
+    policy = RetryPolicy()
+    assert policy.should_retry(Transient("HTTP 429", sent=False), 1, idempotent=False)
+    assert not policy.should_retry(Transient("HTTP 502"), 1, idempotent=False)
+    assert policy.should_retry(Transient("HTTP 502"), 1, idempotent=True)
+    assert not policy.should_retry(Transient("HTTP 502"), 4, idempotent=True)  # max_attempts reached
+    assert not policy.should_retry(ValueError("not ours"), 1, idempotent=True)
+
+
+def test_a_wait_must_fit_in_what_is_left_of_the_call() -> None:
+    policy = RetryPolicy(max_single_wait=10.0, deadline_margin=0.25)
+    with deadline.budget(2.0):
+        assert policy.fits_in_budget(1.0)
+        assert not policy.fits_in_budget(1.9)  # no time left to run the retry
+    with deadline.budget(60.0):
+        assert not policy.fits_in_budget(11.0)  # never one wait over max_single_wait
+    with deadline.budget(1.0):
+        connect, read = policy.timeouts(3.05, 10.0)
+        assert connect <= 0.75 and read <= 0.75
+    with deadline.budget(0.1), pytest.raises(UpstreamUnavailable):
+        policy.timeouts(3.05, 10.0)
+
+
+def test_the_client_uses_the_settings_timeouts_by_default() -> None:
+    client = UpstreamClient(BASE)
+    assert (client.connect_timeout, client.read_timeout) == (TIMEOUTS.upstream_connect, TIMEOUTS.upstream_read)
+    assert client.retry.max_attempts == TIMEOUTS.upstream_max_attempts
 
 
 @responses.activate
