@@ -56,6 +56,18 @@ class Timeouts:
     replay_wait: float = 10.0
     # Fetching Fast's signing keys (service/auth.py).
     jwks_fetch: float = 5.0
+    # The state store (service/state/): how long a call waits for a cart's lock and how long a
+    # dead holder keeps it; SQLite's wait for a writer; Redis's socket; PostgreSQL's wait for a
+    # pooled connection, its connect and the statement/lock limit (a stuck statement fails
+    # the call with 503 instead of hanging it).
+    state_lock_wait: float = 10.0
+    state_lock_ttl: float = 30.0
+    sqlite_busy: float = 15.0
+    redis_socket: float = 5.0
+    redis_connect: float = 3.0
+    postgres_pool_wait: float = 5.0
+    postgres_connect: int = 3
+    postgres_statement: float = 5.0
 
 
 TIMEOUTS = Timeouts()

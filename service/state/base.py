@@ -18,6 +18,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from service.config import TIMEOUTS
 from service.errors import LockTimeout, StateUnavailable
 from service.logs import log_fields
 
@@ -79,7 +80,9 @@ class StateStore(ABC):
         self.set(key, json.dumps(value, separators=(",", ":"), sort_keys=True), ttl)
 
     @contextlib.contextmanager
-    def lock(self, key: str, *, timeout: float = 10.0, ttl: float = 30.0) -> Iterator[None]:
+    def lock(
+        self, key: str, *, timeout: float = TIMEOUTS.state_lock_wait, ttl: float = TIMEOUTS.state_lock_ttl
+    ) -> Iterator[None]:
         """A mutual-exclusion lease shared by every worker that shares this store.
 
         The lease is an ``add`` with a time to live: a holder that dies keeps it

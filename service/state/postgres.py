@@ -21,6 +21,7 @@ import time
 import weakref
 from typing import Any
 
+from service.config import TIMEOUTS
 from service.logs import log_fields
 from service.state import migrations
 from service.state.base import StateStore, StateUnavailable, guarded
@@ -52,7 +53,7 @@ class PostgresState(StateStore):
         url: str,
         *,
         pool_size: int = 32,
-        timeout: float = 5.0,
+        timeout: float = TIMEOUTS.postgres_pool_wait,
         sweep_every: float | None = None,
     ) -> None:
         import psycopg
@@ -92,14 +93,15 @@ class PostgresState(StateStore):
             name="fast-state",
             kwargs={
                 "autocommit": True,
-                "connect_timeout": 3,
+                "connect_timeout": TIMEOUTS.postgres_connect,
                 "application_name": "fast-seller-proxy",
                 # A statement stuck behind a lock fails the call (503, Fast retries) instead of hanging it.
                 # A commit does not wait for its WAL flush (9 ms of a 10 ms write here): a crash of the
                 # database server, not of a dyno, may lose the last ~0.6 s of writes, never corrupts.
                 # The same bargain as SQLite's synchronous=NORMAL; a failover to Heroku's (asynchronous)
                 # standby risks as much anyway.
-                "options": "-c statement_timeout=5000 -c lock_timeout=5000 -c synchronous_commit=off",
+                "options": f"-c statement_timeout={_ms(TIMEOUTS.postgres_statement)}"
+                f" -c lock_timeout={_ms(TIMEOUTS.postgres_statement)} -c synchronous_commit=off",
             },
         )
         self._pool.open(wait=False)
@@ -188,3 +190,7 @@ def _sweep_forever(ref: weakref.ref[PostgresState]) -> None:
         except psycopg.Error as exc:
             log.warning("state sweep failed", extra=log_fields(backend="postgres", error=type(exc).__name__))
         del store
+
+
+def _ms(seconds: float) -> int:
+    return int(seconds * 1000)

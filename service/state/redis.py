@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from service.config import TIMEOUTS
 from service.state.base import StateStore, guarded
 
 
@@ -18,8 +19,8 @@ class RedisState(StateStore):
         self.client = redis.Redis.from_url(
             url,
             decode_responses=True,
-            socket_timeout=5,
-            socket_connect_timeout=3,
+            socket_timeout=TIMEOUTS.redis_socket,
+            socket_connect_timeout=TIMEOUTS.redis_connect,
             health_check_interval=30,
         )
         self._delete_if = self.client.register_script(self._DELETE_IF)

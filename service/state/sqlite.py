@@ -11,6 +11,7 @@ import time
 import weakref
 from collections.abc import Iterator
 
+from service.config import TIMEOUTS
 from service.logs import log_fields
 from service.state.base import StateStore, guarded, log
 
@@ -52,10 +53,10 @@ class SQLiteState(StateStore):
     def _conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            conn = sqlite3.connect(self.path, timeout=15, isolation_level=None)
+            conn = sqlite3.connect(self.path, timeout=TIMEOUTS.sqlite_busy, isolation_level=None)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
-            conn.execute("PRAGMA busy_timeout=15000")
+            conn.execute(f"PRAGMA busy_timeout={int(TIMEOUTS.sqlite_busy * 1000)}")
             # A page cache per connection, so per thread: with SQLite's 2 MB default a worker's
             # memory kept growing for thousands of calls (6 MB between the 2nd and the 10th
             # thousand); with 128 KB it levels off at once. The OS caches the file anyway.
