@@ -39,7 +39,10 @@ def from_minor_units(value: object, minor_unit: int) -> Decimal:
 
 
 def to_wire(amount: Decimal | None) -> str | None:
-    """Decimal -> the plain string Fast expects ("54.02", never "5.402E+1")."""
+    """Decimal -> the plain string Fast expects: at least two decimals ("0.00", "54.02", never
+    "0" or "5.402E+1"); more decimals are kept as they are, never rounded away."""
     if amount is None:
         return None
+    if amount.as_tuple().exponent > -2:  # type: ignore[operator]
+        amount = amount.quantize(CENT)
     return format(amount, "f")

@@ -90,6 +90,18 @@ class TooLarge(InvalidRequest):
     public_message = "the request body is too large"
 
 
+class OrderStateConflict(InvalidRequest):
+    """The request is well formed but the order is not in a state that allows it: an invalid
+    status transition, a change to an order already placed, converting an empty cart.
+
+    google.rpc's FAILED_PRECONDITION ("the system is not in a state required for the
+    operation"), not INVALID_ARGUMENT, which is for requests wrong whatever the state.
+    """
+
+    rpc_code = FAILED_PRECONDITION
+    public_message = "the order is not in a state that allows this"
+
+
 class Unauthorised(FastError):
     http_status = HTTPStatus.UNAUTHORIZED
     rpc_code = UNAUTHENTICATED

@@ -20,7 +20,7 @@ from mappings import model
 from mappings.money import ZERO
 from mappings.sandbox import available_rates, check_coupon, price
 from service.config import Settings, StoreConfig
-from service.errors import InvalidRequest, OrderNotFound, UpstreamRejected
+from service.errors import InvalidRequest, OrderNotFound, OrderStateConflict, UpstreamRejected
 from service.state import StateStore
 
 CART_TTL = 7 * 24 * 3600
@@ -147,7 +147,9 @@ class SandboxAdapter(Adapter):
             if doc is None:
                 return
             if doc["status"] != model.STATUS_CART:
-                raise InvalidRequest(f"{doc['order_no']} is a placed order, not a cart: cancel it with a status update")
+                raise OrderStateConflict(
+                    f"{doc['order_no']} is a placed order, not a cart: cancel it with a status update"
+                )
             self.state.delete(self._doc_key(cart_id))
 
     def shipping_zones(self) -> list[model.ShippingZone]:
@@ -176,7 +178,7 @@ class SandboxAdapter(Adapter):
                 self._convert(doc)
             return
         if not is_cart:
-            raise InvalidRequest(f"{doc['order_no']} is already an order: its contents can no longer change")
+            raise OrderStateConflict(f"{doc['order_no']} is already an order: its contents can no longer change")
         if segment == model.SEGMENT_LINE_ITEM:
             self._apply_items(doc, update.items)
         elif segment == model.SEGMENT_BILLING_ADDRESS:
@@ -261,10 +263,10 @@ class SandboxAdapter(Adapter):
 
     def _convert(self, doc: dict[str, Any]) -> None:
         if not doc["lines"]:
-            raise InvalidRequest("the cart is empty: nothing to order")
+            raise OrderStateConflict("the cart is empty: nothing to order")
         order = self._price(doc)
         if order.shipment_plans and order.shipment_plans[0].selected_option is None:
-            raise InvalidRequest("the cart has no shipping option for its address: it cannot become an order")
+            raise OrderStateConflict("the cart has no shipping option for its address: it cannot become an order")
         with self.state.lock(f"{self.prefix}stock"):
             wanted = _quantities_by_sku(doc)
             for sku, qty in wanted.items():
@@ -283,9 +285,9 @@ class SandboxAdapter(Adapter):
             if status == model.STATUS_CANCELED:
                 doc["status"] = status
                 return
-            raise InvalidRequest(f"the cart has not been converted to an order: it cannot become {status}")
+            raise OrderStateConflict(f"the cart has not been converted to an order: it cannot become {status}")
         if status not in TRANSITIONS.get(current, set()):
-            raise InvalidRequest(f"order {doc['order_no']} cannot go from {current} to {status}")
+            raise OrderStateConflict(f"order {doc['order_no']} cannot go from {current} to {status}")
         if status == model.STATUS_CANCELED:
             with self.state.lock(f"{self.prefix}stock"):
                 for sku, qty in _quantities_by_sku(doc).items():

@@ -18,7 +18,7 @@ from adapters.shopify.rates import Rates
 from mappings import model
 from mappings.shopify import FAST_PLAN_ATTR, STATUS_TAGS
 from mappings.shopify.to_shopify import address_input
-from service.errors import InvalidRequest
+from service.errors import InvalidRequest, OrderStateConflict
 
 
 class Refused(Exception):
@@ -166,7 +166,7 @@ def _cart_status(change: CartChange, update: model.OrderUpdate) -> None:
         if tag not in change.state.tags:
             change.state.tags = [*change.state.tags, tag]
         return
-    raise InvalidRequest(f"the cart has not been converted to an order: it cannot become {update.status}")
+    raise OrderStateConflict(f"the cart has not been converted to an order: it cannot become {update.status}")
 
 
 HANDLERS: dict[str, Callable[[CartChange, model.OrderUpdate], None]] = {

@@ -27,7 +27,7 @@ from mappings.shopify import HOLD_HANDLE, STATUS_TAGS
 from mappings.shopify.order_steps import OrderSteps
 from mappings.shopify.to_fast import order_status
 from service import deadline
-from service.errors import InvalidRequest, UpstreamUnavailable
+from service.errors import InvalidRequest, OrderStateConflict, UpstreamUnavailable
 from service.logs import log_fields
 from service.state import StateStore
 
@@ -166,7 +166,7 @@ class Lifecycle:
     def set_status(self, order_json: dict[str, Any], target: str) -> dict[str, Any]:
         current = order_status(order_json)
         if target != current and target not in TRANSITIONS.get(current, set()):
-            raise InvalidRequest(f"order {order_json.get('name')} cannot go from {current} to {target}")
+            raise OrderStateConflict(f"order {order_json.get('name')} cannot go from {current} to {target}")
         if target not in STATUS_TAGS:
             raise InvalidRequest(f"Fast cannot set {target} on a Shopify order: Shopify sets it when the order ships")
         # Each step is planned from Shopify's state, so a retried call finishes what a failed one began.

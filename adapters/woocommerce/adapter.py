@@ -45,7 +45,14 @@ from mappings import model
 from mappings import woocommerce as wc
 from mappings.money import from_minor_units
 from service.config import Settings, StoreConfig
-from service.errors import FastError, InvalidRequest, OrderNotFound, UpstreamRejected, UpstreamUnavailable
+from service.errors import (
+    FastError,
+    InvalidRequest,
+    OrderNotFound,
+    OrderStateConflict,
+    UpstreamRejected,
+    UpstreamUnavailable,
+)
 from service.logs import log_fields, register_secret
 from service.state import StateStore
 
@@ -617,9 +624,9 @@ class WooCommerceAdapter(Adapter):
             status = update.status or ""
             if model.SEGMENT_CONVERT in segments:
                 if status != model.STATUS_PENDING and status not in TRANSITIONS[model.STATUS_PENDING]:
-                    raise InvalidRequest(f"a new order cannot go from {model.STATUS_PENDING} to {status}")
+                    raise OrderStateConflict(f"a new order cannot go from {model.STATUS_PENDING} to {status}")
             elif status != model.STATUS_CANCELED:
-                raise InvalidRequest(f"the cart has not been converted to an order: it cannot become {status}")
+                raise OrderStateConflict(f"the cart has not been converted to an order: it cannot become {status}")
 
     def _update_cart(self, cart: CartRef, record: dict[str, Any], update: model.OrderUpdate) -> model.UpdateResult:
         segments = requested_segments(update)
@@ -1266,7 +1273,7 @@ class WooCommerceAdapter(Adapter):
         if status not in self.statuses:
             raise InvalidRequest(f"status {status} cannot be set on a WooCommerce order")
         if status not in TRANSITIONS.get(current, set()):
-            raise InvalidRequest(f"WooCommerce order {order_id} cannot go from {current} to {status}")
+            raise OrderStateConflict(f"WooCommerce order {order_id} cannot go from {current} to {status}")
         changes: dict[str, Any] = {
             "status": self.statuses[status],
             "meta_data": [{"key": wc.META_FAST_STATUS, "value": status}],

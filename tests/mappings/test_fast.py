@@ -63,8 +63,18 @@ def test_unknown_enum_number_is_refused() -> None:
 
 def test_numbers_where_strings_are_declared() -> None:
     order = load(
-        "create", {"order": {"order": {"external_id": 585, "lines": [{"external_product_id": 112, "quantity": "2"}]}}}
+        "create",
+        {
+            "order": {
+                "order": {
+                    "id": 7,
+                    "external_id": 585,
+                    "lines": [{"id": 1, "external_product_id": 112, "quantity": "2"}],
+                }
+            }
+        },
     )["order"]["order"]
+    assert (order.id, order.lines[0].id) == ("7", "1")
     assert order.external_id == "585"
     assert order.lines[0].external_product_id == "112"
     assert order.lines[0].quantity == 2
@@ -143,7 +153,8 @@ def test_dump_never_emits_nulls_and_wraps_ids() -> None:
 
 def test_money_is_never_written_in_exponent_form() -> None:
     dumped = fast.dump_order(model.Order(total_amount=Decimal("1E+2"), sub_total=Decimal("0E-8")))
-    assert dumped == {"total_amount": "100", "sub_total": "0.00000000"}
+    # Two decimals at least (issue 13: money is always two decimals on the wire), more kept exact.
+    assert dumped == {"total_amount": "100.00", "sub_total": "0.00000000"}
 
 
 def test_update_response_shape() -> None:
