@@ -8,11 +8,14 @@ failure it reports is one of the types in ``errors``.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import ClassVar, Literal
 from urllib.parse import urlsplit
 
 from mappings.model import (
+    ORIGIN_USER,
     SEGMENT_BILLING_ADDRESS,
     SEGMENT_CONVERT,
     SEGMENT_COUPON,
@@ -27,16 +30,18 @@ from mappings.model import (
     STATUS_HOLD,
     STATUS_PENDING,
     STATUS_PENDING_FULFILLMENT,
+    Discount,
     ItemUpdate,
     Line,
     Order,
     OrderRef,
     OrderUpdate,
+    SegmentStatus,
     ShippingZone,
     UpdateResult,
 )
 from service.config import Settings, StoreConfig
-from service.errors import UpstreamUnavailable
+from service.errors import InvalidRequest, UpstreamUnavailable
 from service.state import StateStore
 
 # The order in which the segments of one update are applied: what is bought,
@@ -54,7 +59,7 @@ SEGMENT_ORDER = (
 
 
 # Which status an order may move to from which (Fast's order lifecycle after conversion).
-TRANSITIONS: dict[str, frozenset[str]] = {
+STATUS_TRANSITIONS: dict[str, frozenset[str]] = {
     STATUS_PENDING: frozenset({STATUS_HOLD, STATUS_BOOKED, STATUS_PENDING_FULFILLMENT, STATUS_CANCELED}),
     STATUS_HOLD: frozenset({STATUS_BOOKED, STATUS_PENDING_FULFILLMENT, STATUS_CANCELED}),
     STATUS_BOOKED: frozenset({STATUS_HOLD, STATUS_PENDING_FULFILLMENT, STATUS_CANCELED}),
@@ -63,6 +68,11 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     STATUS_COMPLETE: frozenset(),
     STATUS_CANCELED: frozenset(),
 }
+
+
+# The old name, kept until the WooCommerce adapter moves to STATUS_TRANSITIONS (Shopify's
+# adapter has a TRANSITIONS of its own, a different table).
+TRANSITIONS = STATUS_TRANSITIONS
 
 
 def requested_segments(update: OrderUpdate) -> list[str]:
@@ -77,6 +87,82 @@ def requested_segments(update: OrderUpdate) -> list[str]:
         SEGMENT_ORDER_STATUS: update.status is not None,
     }
     return [segment for segment in SEGMENT_ORDER if present[segment]]
+
+
+# --- the segment pipeline ------------------------------------------------------------------
+
+
+class SegmentRefused(Exception):
+    """The shop declines one segment without failing the call: ``status: false`` in ``status[]``."""
+
+    def __init__(self, reason_code: str, message: str) -> None:
+        super().__init__(message)
+        self.reason_code = reason_code
+        self.message = message
+
+
+def refused_coupon(code: str, message: str | None) -> Discount:
+    """A coupon the shop declined, as Fast shows it in the order's ``coupons``: not applied, nothing off."""
+    return Discount(code=code, description=message, origin=ORIGIN_USER, applied=False, total_amount=Decimal("0.00"))
+
+
+SegmentHandler = Callable[[OrderUpdate], None]
+
+
+@dataclass
+class SegmentOutcome:
+    """What ``run_segments`` decided: one status per segment, and the coupon to show as refused."""
+
+    statuses: list[SegmentStatus] = field(default_factory=list)
+    refused_coupon: Discount | None = None
+
+    def result(self, order: Order) -> UpdateResult:
+        """The update's answer: the order as it now is, the refused coupon shown, the statuses."""
+        if self.refused_coupon is not None:
+            order.coupons.append(self.refused_coupon)
+        return UpdateResult(order, self.statuses)
+
+
+def run_segments(update: OrderUpdate, handlers: Mapping[str, SegmentHandler]) -> SegmentOutcome:
+    """Apply one update, segment by segment, the same way for every platform.
+
+    The adapter supplies one handler per segment it supports (``SEGMENT_LINE_ITEM``
+    ... ``SEGMENT_ORDER_STATUS``); each applies its part of ``update`` to the cart
+    or order. Decided here, once:
+
+    * order: the segments the update carries (``requested_segments``), in
+      ``SEGMENT_ORDER``: what is bought, who buys it and where it goes, how it
+      ships, the coupon, then conversion and status;
+    * refusal: a handler that raises ``SegmentRefused`` declines its segment
+      (``status: false`` with the reason code and message) and the next segments
+      still run; a refused coupon is shown in the order as not applied
+      (``refused_coupon``);
+    * failure: any other exception (``InvalidRequest``, ``UpstreamUnavailable``...)
+      stops the update and fails the call; whether earlier segments stay applied
+      is the adapter's to decide (the sandbox saves only a fully applied update);
+    * a segment the adapter has no handler for fails the call (422), never a silent
+      ``status: true``;
+    * ``status[]``: one entry per segment run, in the order run.
+
+    The adapter then reads the order and returns ``outcome.result(order)``.
+    """
+    outcome = SegmentOutcome()
+    for segment in requested_segments(update):
+        handler = handlers.get(segment)
+        if handler is None:
+            raise InvalidRequest(f"this shop cannot apply {segment}", field="order")
+        try:
+            handler(update)
+        except SegmentRefused as refusal:
+            outcome.statuses.append(SegmentStatus(segment, False, refusal.reason_code, refusal.message))
+            if segment == SEGMENT_COUPON and update.coupon is not None:
+                outcome.refused_coupon = refused_coupon(update.coupon.code, refusal.message)
+            continue
+        outcome.statuses.append(SegmentStatus(segment, True))
+    return outcome
+
+
+# --- items -----------------------------------------------------------------------------------
 
 
 @dataclass

@@ -14,26 +14,23 @@ import secrets
 from collections.abc import Callable
 from typing import Any
 
-from adapters.base import TRANSITIONS, Adapter, items_of, plan_items, requested_segments
+from adapters.base import (
+    STATUS_TRANSITIONS,
+    Adapter,
+    SegmentHandler,
+    SegmentRefused,
+    items_of,
+    plan_items,
+    run_segments,
+)
+from adapters.sandbox.cart import ORDER_TTL, SandboxCart, address_json
 from adapters.sandbox.catalog import Catalog, Item, load_catalog
+from adapters.sandbox.pricing import Refusal, available_rates, check_coupon, item_subtotal, price
 from mappings import model
 from mappings.money import ZERO
-from mappings.sandbox import available_rates, check_coupon, price
 from service.config import Settings, StoreConfig
 from service.errors import InvalidRequest, OrderNotFound, OrderStateConflict, UpstreamRejected
 from service.state import StateStore
-
-CART_TTL = 7 * 24 * 3600
-ORDER_TTL = 90 * 24 * 3600
-
-
-class Refused(Exception):
-    """A segment the shop declines without failing the call (segment ``status: false``)."""
-
-    def __init__(self, reason_code: str, message: str) -> None:
-        super().__init__(message)
-        self.reason_code = reason_code
-        self.message = message
 
 
 class SandboxAdapter(Adapter):
@@ -70,41 +67,39 @@ class SandboxAdapter(Adapter):
             return cart_id
         return external_id
 
-    def _load(self, cart_id: str) -> dict[str, Any]:
+    def _load(self, cart_id: str) -> SandboxCart:
         doc = self.state.get_json(self._doc_key(cart_id))
         if doc is None:
             raise OrderNotFound(f"cart {cart_id} not found")
-        return doc
+        return SandboxCart.from_json(doc)
 
-    def _save(self, doc: dict[str, Any]) -> None:
-        ttl = CART_TTL if doc["status"] == model.STATUS_CART else ORDER_TTL
-        self.state.set_json(self._doc_key(doc["id"]), doc, ttl)
-        if doc.get("order_no"):
-            self.state.set(f"{self.prefix}order:{doc['order_no']}", doc["id"], ORDER_TTL)
+    def _save(self, cart: SandboxCart) -> None:
+        self.state.set_json(self._doc_key(cart.id), cart.to_json(), cart.ttl)
+        if cart.order_no:
+            self.state.set(f"{self.prefix}order:{cart.order_no}", cart.id, ORDER_TTL)
 
-    def _price(self, doc: dict[str, Any]) -> model.Order:
-        return price(doc, self.catalog, self.today())
+    def _price(self, cart: SandboxCart) -> model.Order:
+        return price(cart, self.catalog, self.today())
 
     # --- the interface --------------------------------------------------------
 
     def create(self, order: model.Order) -> model.Order:
-        doc = self._new_doc(fast_id=order.id)
-        items = items_of(order)
-        self._apply_items(doc, items)
+        cart = SandboxCart.new(fast_id=order.id)
+        self._apply_items(cart, items_of(order))
         if order.bill_to and any(dataclasses.astuple(order.bill_to)):
-            doc["bill_to"] = _address_doc(order.bill_to)
+            cart.bill_to = address_json(order.bill_to)
         for plan in order.shipment_plans:
             if plan.ship_to:
-                doc["ship_to"] = _address_doc(plan.ship_to)
-        self._save(doc)
-        return self._price(doc)
+                cart.ship_to = address_json(plan.ship_to)
+        self._save(cart)
+        return self._price(cart)
 
     def create_storefront_cart(self, items: list[model.ItemUpdate]) -> model.Order:
         """A cart made by the shop's own storefront (no Fast ids), for checkouts from a cart page."""
-        doc = self._new_doc(fast_id=None)
-        self._apply_items(doc, items)
-        self._save(doc)
-        return self._price(doc)
+        cart = SandboxCart.new(fast_id=None)
+        self._apply_items(cart, items)
+        self._save(cart)
+        return self._price(cart)
 
     def read(self, ref: model.OrderRef) -> model.Order:
         return self._price(self._load(self._cart_id(ref.external_id)))
@@ -112,30 +107,12 @@ class SandboxAdapter(Adapter):
     def update(self, ref: model.OrderRef, update: model.OrderUpdate) -> model.UpdateResult:
         cart_id = self._cart_id(ref.external_id)
         with self.state.lock(self._doc_key(cart_id)):
-            doc = self._load(cart_id)
-            if ref.fast_order_id and not doc.get("fast_id"):
-                doc["fast_id"] = ref.fast_order_id  # a storefront cart Fast took over
-            statuses: list[model.SegmentStatus] = []
-            refused_coupon: model.Discount | None = None
-            for segment in requested_segments(update):
-                try:
-                    self._apply(segment, doc, update)
-                    statuses.append(model.SegmentStatus(segment, True))
-                except Refused as refusal:
-                    statuses.append(model.SegmentStatus(segment, False, refusal.reason_code, refusal.message))
-                    if segment == model.SEGMENT_COUPON and update.coupon:
-                        refused_coupon = model.Discount(
-                            code=update.coupon.code,
-                            description=refusal.message,
-                            origin=model.ORIGIN_USER,
-                            applied=False,
-                            total_amount=ZERO,
-                        )
-            self._save(doc)
-        order = self._price(doc)
-        if refused_coupon is not None:
-            order.coupons.append(refused_coupon)
-        return model.UpdateResult(order, statuses)
+            cart = self._load(cart_id)
+            if ref.fast_order_id and not cart.fast_id:
+                cart.fast_id = ref.fast_order_id  # a storefront cart Fast took over
+            outcome = run_segments(update, self._handlers(cart))
+            self._save(cart)  # only reached when every segment was applied or declined
+        return outcome.result(self._price(cart))
 
     def delete(self, ref: model.OrderRef) -> None:
         try:
@@ -146,9 +123,10 @@ class SandboxAdapter(Adapter):
             doc = self.state.get_json(self._doc_key(cart_id))
             if doc is None:
                 return
-            if doc["status"] != model.STATUS_CART:
+            cart = SandboxCart.from_json(doc)
+            if not cart.is_cart:
                 raise OrderStateConflict(
-                    f"{doc['order_no']} is a placed order, not a cart: cancel it with a status update"
+                    f"{cart.order_no} is a placed order, not a cart: cancel it with a status update"
                 )
             self.state.delete(self._doc_key(cart_id))
 
@@ -157,142 +135,116 @@ class SandboxAdapter(Adapter):
 
     # --- segments -------------------------------------------------------------
 
-    def _new_doc(self, fast_id: str | None) -> dict[str, Any]:
+    def _handlers(self, cart: SandboxCart) -> dict[str, SegmentHandler]:
+        """One handler per segment, each applying its part of the update to this cart."""
+
+        def contents(apply: Callable[[model.OrderUpdate], None]) -> SegmentHandler:
+            def handler(update: model.OrderUpdate) -> None:
+                if not cart.is_cart:
+                    raise OrderStateConflict(f"{cart.order_no} is already an order: its contents can no longer change")
+                apply(update)
+
+            return handler
+
         return {
-            "id": "sbx_" + secrets.token_urlsafe(18).replace("-", "x").replace("_", "y"),
-            "fast_id": fast_id,
-            "status": model.STATUS_CART,
-            "order_no": None,
-            "lines": [],
-            "next_line": 1,
-            "coupons": [],
+            model.SEGMENT_LINE_ITEM: contents(lambda u: self._apply_items(cart, u.items)),
+            model.SEGMENT_BILLING_ADDRESS: contents(lambda u: setattr(cart, "bill_to", address_json(u.bill_to))),
+            model.SEGMENT_SHIPPING_ADDRESS: contents(lambda u: self._set_ship_to(cart, u.shipments)),
+            model.SEGMENT_SHIPPING_OPTION: contents(lambda u: self._select_rate(cart, u.shipping_option)),
+            model.SEGMENT_COUPON: contents(lambda u: self._apply_coupon(cart, u.coupon)),
+            model.SEGMENT_CONVERT: lambda u: self._convert(cart) if cart.is_cart else None,
+            model.SEGMENT_ORDER_STATUS: lambda u: self._set_status(cart, u.status or ""),
         }
 
-    def _apply(self, segment: str, doc: dict[str, Any], update: model.OrderUpdate) -> None:
-        is_cart = doc["status"] == model.STATUS_CART
-        if segment == model.SEGMENT_ORDER_STATUS:
-            self._set_status(doc, update.status or "")
-            return
-        if segment == model.SEGMENT_CONVERT:
-            if is_cart:
-                self._convert(doc)
-            return
-        if not is_cart:
-            raise OrderStateConflict(f"{doc['order_no']} is already an order: its contents can no longer change")
-        if segment == model.SEGMENT_LINE_ITEM:
-            self._apply_items(doc, update.items)
-        elif segment == model.SEGMENT_BILLING_ADDRESS:
-            doc["bill_to"] = _address_doc(update.bill_to)
-        elif segment == model.SEGMENT_SHIPPING_ADDRESS:
-            self._set_ship_to(doc, update.shipments)
-        elif segment == model.SEGMENT_SHIPPING_OPTION:
-            self._select_rate(doc, update.shipping_option)
-        elif segment == model.SEGMENT_COUPON:
-            self._apply_coupon(doc, update.coupon)
-
-    def _apply_items(self, doc: dict[str, Any], items: list[model.ItemUpdate]) -> None:
-        current = [model.Line(id=line.get("id"), external_id=line["line_id"]) for line in doc["lines"]]
+    def _apply_items(self, cart: SandboxCart, items: list[model.ItemUpdate]) -> None:
+        current = [model.Line(id=line.id, external_id=line.line_id) for line in cart.lines]
         for action in plan_items(current, items):
-            if action.kind == "none":
-                continue
             if action.kind == "add":
-                item = self.catalog.resolve(action.item)
-                doc["lines"].append(
-                    {
-                        "id": action.item.item_id,
-                        "line_id": f"ln_{doc['next_line']}",
-                        "sku": item.sku,
-                        "qty": action.quantity,
-                    }
-                )
-                doc["next_line"] += 1
-                continue
-            assert action.line is not None
-            for line in doc["lines"]:
-                if line["line_id"] == action.line.external_id:
-                    if action.kind == "remove":
-                        doc["lines"].remove(line)
-                    else:
-                        line["qty"] = action.quantity
-                    break
-        for sku, wanted in _quantities_by_sku(doc).items():
+                cart.add_line(action.item.item_id, self.catalog.resolve(action.item).sku, action.quantity)
+            elif action.kind in ("set", "remove") and action.line is not None:
+                line = cart.line(action.line.external_id)
+                if line is not None and action.kind == "remove":
+                    cart.lines.remove(line)
+                elif line is not None:
+                    line.qty = action.quantity
+        for sku, wanted in cart.quantities_by_sku().items():
             self._check_stock(self.catalog.item(sku), wanted)
 
-    def _set_ship_to(self, doc: dict[str, Any], shipments: list[model.ShipmentUpdate]) -> None:
+    def _set_ship_to(self, cart: SandboxCart, shipments: list[model.ShipmentUpdate]) -> None:
         plan = next((s for s in shipments if s.ship_to is not None), None)
         if plan is None or plan.ship_to is None:
             raise InvalidRequest("the shipments update carries no ship_to address", field="order.shipments")
-        doc["ship_to"] = _address_doc(plan.ship_to)
+        cart.ship_to = address_json(plan.ship_to)
         if plan.plan_id:
-            doc["plan_id"] = plan.plan_id
+            cart.plan_id = plan.plan_id
         ship_to = plan.ship_to
         if self.catalog.zone_for(ship_to.country_iso2, ship_to.region_code) is None:
-            doc.pop("rate", None)
+            cart.rate = None
             where = ship_to.country_iso2 or "(no country)"
             if ship_to.region_code and ship_to.country_iso2:
                 where = f"{ship_to.country_iso2}-{ship_to.region_code}"
-            raise Refused("ADDRESS_NOT_SERVICEABLE", f"the shop does not ship to {where}")
+            raise SegmentRefused(Refusal.ADDRESS_NOT_SERVICEABLE, f"the shop does not ship to {where}")
 
-    def _select_rate(self, doc: dict[str, Any], choice: model.ShippingOptionUpdate | None) -> None:
+    def _select_rate(self, cart: SandboxCart, choice: model.ShippingOptionUpdate | None) -> None:
         wanted = choice.wanted_option if choice else None
         if not wanted:
             raise InvalidRequest("shipping_option names no option", field="order.shipping_option.option_id")
-        offered = [rate.id for rate, _ in available_rates(self.catalog, doc, ZERO, False)]
+        offered = [rate.id for rate, _ in available_rates(self.catalog, cart, ZERO, False)]
         if wanted not in offered:
-            raise Refused(
-                "SHIPPING_OPTION_NOT_AVAILABLE",
+            raise SegmentRefused(
+                Refusal.SHIPPING_OPTION_NOT_AVAILABLE,
                 f"shipping option {wanted!r} is not available for this address",
             )
-        doc["rate"] = wanted
+        cart.rate = wanted
 
-    def _apply_coupon(self, doc: dict[str, Any], coupon: model.CouponUpdate | None) -> None:
+    def _apply_coupon(self, cart: SandboxCart, coupon: model.CouponUpdate | None) -> None:
         if coupon is None:
             return
         code = coupon.code.strip()
         if coupon.remove:
-            doc["coupons"] = [c for c in doc["coupons"] if c.upper() != code.upper()]
+            cart.remove_coupon(code)
             return
-        if any(c.upper() == code.upper() for c in doc["coupons"]):
+        if cart.has_coupon(code):
             return  # already applied: a retried call changes nothing
         definition = self.catalog.coupons.get(code.upper())
-        subtotal = sum((self.catalog.item(line["sku"]).price * line["qty"] for line in doc["lines"]), ZERO)
-        check = check_coupon(definition, code, subtotal, self.today())
+        check = check_coupon(definition, code, item_subtotal(cart, self.catalog), self.today())
         if not check.ok or definition is None:
-            raise Refused(check.reason_code or "COUPON_REFUSED", check.message or "coupon refused")
-        doc["coupons"].append(definition.code)
+            raise SegmentRefused(check.reason_code or Refusal.COUPON_REFUSED, check.message or "coupon refused")
+        cart.coupons.append(definition.code)
 
-    def _convert(self, doc: dict[str, Any]) -> None:
-        if not doc["lines"]:
+    def _convert(self, cart: SandboxCart) -> None:
+        if not cart.lines:
             raise OrderStateConflict("the cart is empty: nothing to order")
-        order = self._price(doc)
+        order = self._price(cart)
         if order.shipment_plans and order.shipment_plans[0].selected_option is None:
             raise OrderStateConflict("the cart has no shipping option for its address: it cannot become an order")
         with self.state.lock(f"{self.prefix}stock"):
-            wanted = _quantities_by_sku(doc)
+            wanted = cart.quantities_by_sku()
             for sku, qty in wanted.items():
                 self._check_stock(self.catalog.item(sku), qty)
             for sku, qty in wanted.items():
                 self._adjust_stock(self.catalog.item(sku), -qty)
-        doc["rate"] = order.shipment_plans[0].selected_option.external_id if order.shipment_plans else None  # type: ignore[union-attr]
-        doc["status"] = model.STATUS_PENDING
-        doc["order_no"] = f"SB-{secrets.randbelow(10**8):08d}"
+        selected = order.shipment_plans[0].selected_option if order.shipment_plans else None
+        cart.rate = selected.external_id if selected else None
+        cart.status = model.STATUS_PENDING
+        cart.order_no = f"SB-{secrets.randbelow(10**8):08d}"
 
-    def _set_status(self, doc: dict[str, Any], status: str) -> None:
-        current = doc["status"]
+    def _set_status(self, cart: SandboxCart, status: str) -> None:
+        current = cart.status
         if status == current:
             return  # a retried status change is a no-op
-        if current == model.STATUS_CART:
+        if cart.is_cart:
             if status == model.STATUS_CANCELED:
-                doc["status"] = status
+                cart.status = status
                 return
             raise OrderStateConflict(f"the cart has not been converted to an order: it cannot become {status}")
-        if status not in TRANSITIONS.get(current, set()):
-            raise OrderStateConflict(f"order {doc['order_no']} cannot go from {current} to {status}")
+        if status not in STATUS_TRANSITIONS.get(current, set()):
+            raise OrderStateConflict(f"order {cart.order_no} cannot go from {current} to {status}")
         if status == model.STATUS_CANCELED:
             with self.state.lock(f"{self.prefix}stock"):
-                for sku, qty in _quantities_by_sku(doc).items():
+                for sku, qty in cart.quantities_by_sku().items():
                     self._adjust_stock(self.catalog.item(sku), qty)
-        doc["status"] = status
+        cart.status = status
 
     # --- stock ------------------------------------------------------------------
 
@@ -354,19 +306,3 @@ class SandboxAdapter(Adapter):
                 {"country": z.country_iso2, "region": z.subdivision_iso2} for z in self.catalog.shipping_zones()
             ],
         }
-
-
-_ADDRESS_FIELDS = tuple(f.name for f in dataclasses.fields(model.Address))
-
-
-def _address_doc(address: model.Address | None) -> dict[str, Any] | None:
-    if address is None:
-        return None
-    return {name: getattr(address, name) for name in _ADDRESS_FIELDS if getattr(address, name) is not None}
-
-
-def _quantities_by_sku(doc: dict[str, Any]) -> dict[str, int]:
-    totals: dict[str, int] = {}
-    for line in doc["lines"]:
-        totals[line["sku"]] = totals.get(line["sku"], 0) + line["qty"]
-    return totals

@@ -6,6 +6,7 @@ import datetime as dt
 import tomllib
 from dataclasses import dataclass, field
 from decimal import Decimal
+from enum import StrEnum
 from functools import cache, cached_property
 from pathlib import Path
 
@@ -55,7 +56,7 @@ class TaxRule:
 
 
 @dataclass(frozen=True)
-class Rate:
+class ShippingRate:
     id: str
     name: str
     cost: Decimal
@@ -69,7 +70,7 @@ class Zone:
     name: str
     countries: tuple[str, ...]
     regions: tuple[str, ...]
-    rates: tuple[Rate, ...]
+    rates: tuple[ShippingRate, ...]
 
     def covers(self, country: str | None, region: str | None) -> bool:
         if not country or country not in self.countries:
@@ -77,10 +78,16 @@ class Zone:
         return not self.regions or (region or "") in self.regions
 
 
+class CouponKind(StrEnum):
+    PERCENT = "percent"
+    FIXED = "fixed"
+    FREE_SHIPPING = "free_shipping"
+
+
 @dataclass(frozen=True)
 class Coupon:
     code: str
-    kind: str  # percent | fixed | free_shipping
+    kind: CouponKind
     description: str
     amount: Decimal = Decimal("0")
     minimum_subtotal: Decimal | None = None
@@ -211,7 +218,7 @@ def load_catalog(path: Path = CATALOG_PATH) -> Catalog:
                 tuple(z["countries"]),
                 tuple(z.get("regions", ())),
                 tuple(
-                    Rate(
+                    ShippingRate(
                         r["id"],
                         r["name"],
                         to_decimal(r["cost"]),
@@ -227,7 +234,7 @@ def load_catalog(path: Path = CATALOG_PATH) -> Catalog:
         coupons={
             c["code"].upper(): Coupon(
                 code=c["code"],
-                kind=c["kind"],
+                kind=CouponKind(c["kind"]),
                 description=c.get("description", ""),
                 amount=to_decimal(c.get("amount", "0")),
                 minimum_subtotal=_decimal(c.get("minimum_subtotal")),
