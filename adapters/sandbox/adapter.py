@@ -24,7 +24,7 @@ from adapters.base import (
     run_segments,
 )
 from adapters.sandbox.cart import ORDER_TTL, SandboxCart, address_json
-from adapters.sandbox.catalog import Catalog, Item, load_catalog
+from adapters.sandbox.catalog import Catalogue, Item, load_catalog
 from adapters.sandbox.pricing import Refusal, available_rates, check_coupon, item_subtotal, price
 from mappings import model
 from mappings.money import ZERO
@@ -43,7 +43,7 @@ class SandboxAdapter(Adapter):
         state: StateStore,
         settings: Settings,
         *,
-        catalog: Catalog | None = None,
+        catalog: Catalogue | None = None,
         today: Callable[[], dt.date] = dt.date.today,
     ) -> None:
         super().__init__(store, state, settings)

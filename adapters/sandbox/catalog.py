@@ -95,7 +95,7 @@ class Coupon:
 
 
 @dataclass(frozen=True)
-class Catalog:
+class Catalogue:
     currency: str
     products: tuple[Product, ...]
     tax_rules: tuple[TaxRule, ...]
@@ -184,7 +184,7 @@ def _decimal(value: object | None) -> Decimal | None:
 
 
 @cache
-def load_catalog(path: Path = CATALOG_PATH) -> Catalog:
+def load_catalog(path: Path = CATALOG_PATH) -> Catalogue:
     with open(path, "rb") as fh:
         data = tomllib.load(fh)
     products = []
@@ -205,7 +205,7 @@ def load_catalog(path: Path = CATALOG_PATH) -> Catalog:
             for item in raw["items"]
         )
         products.append(Product(raw["id"], raw["name"], items, tuple(raw.get("options", ()))))
-    return Catalog(
+    return Catalogue(
         currency=data["currency"],
         products=tuple(products),
         tax_rules=tuple(

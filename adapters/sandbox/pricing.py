@@ -19,7 +19,7 @@ from enum import StrEnum
 
 from adapters.base import refused_coupon
 from adapters.sandbox.cart import CartLine, SandboxCart
-from adapters.sandbox.catalog import Catalog, Coupon, CouponKind, Item, ShippingRate, TaxRule
+from adapters.sandbox.catalog import Catalogue, Coupon, CouponKind, Item, ShippingRate, TaxRule
 from mappings import model
 from mappings.money import quantize
 
@@ -63,12 +63,12 @@ def check_coupon(coupon: Coupon | None, code: str, item_subtotal: Decimal, today
     return CouponCheck(True)
 
 
-def item_subtotal(cart: SandboxCart, catalog: Catalog) -> Decimal:
+def item_subtotal(cart: SandboxCart, catalog: Catalogue) -> Decimal:
     return sum((catalog.item(line.sku).price * line.qty for line in cart.lines), ZERO)
 
 
 def available_rates(
-    catalog: Catalog, cart: SandboxCart, discounted_subtotal: Decimal, free_shipping: bool
+    catalog: Catalogue, cart: SandboxCart, discounted_subtotal: Decimal, free_shipping: bool
 ) -> list[tuple[ShippingRate, Decimal]]:
     """The rates on offer for the cart's ship-to address, each with its cost."""
     ship_to = cart.ship_to_address()
@@ -119,7 +119,7 @@ def _coupon_parts(coupon: Coupon, remaining: list[Decimal]) -> list[Decimal]:
     return [ZERO for _ in remaining]  # free shipping: nothing off the lines
 
 
-def _discounts(cart: SandboxCart, catalog: Catalog, subtotals: list[Decimal], today: dt.date) -> _Discounts:
+def _discounts(cart: SandboxCart, catalog: Catalogue, subtotals: list[Decimal], today: dt.date) -> _Discounts:
     """The coupons, in the order they were applied, each on what the ones before it left."""
     result = _Discounts([ZERO for _ in subtotals])
     total = sum(subtotals, ZERO)
@@ -186,7 +186,7 @@ def _shipping_option(rate: ShippingRate, cost: Decimal, rule: TaxRule | None) ->
 
 
 def _free_shipping_saving(
-    catalog: Catalog, cart: SandboxCart, discounted_subtotal: Decimal, selected: model.ShippingOption | None
+    catalog: Catalogue, cart: SandboxCart, discounted_subtotal: Decimal, selected: model.ShippingOption | None
 ) -> Decimal:
     if selected is None:
         return ZERO
@@ -198,7 +198,7 @@ def _free_shipping_saving(
 
 def _plan(
     cart: SandboxCart,
-    catalog: Catalog,
+    catalog: Catalogue,
     physical: list[model.Line],
     discounted_subtotal: Decimal,
     discounts: _Discounts,
@@ -226,7 +226,7 @@ def _plan(
 # --- the whole price --------------------------------------------------------------------------
 
 
-def price(cart: SandboxCart, catalog: Catalog, today: dt.date) -> model.Order:
+def price(cart: SandboxCart, catalog: Catalogue, today: dt.date) -> model.Order:
     """The cart or order, priced and shaped as a Fast order."""
     items = [catalog.item(line.sku) for line in cart.lines]
     subtotals = [item.price * line.qty for line, item in zip(cart.lines, items, strict=True)]
