@@ -6,12 +6,16 @@ from collections.abc import Mapping
 from urllib.parse import urlsplit
 
 from service.config import SANDBOX_STORE, ConfigError, Settings, StoreConfig
+from service.logs import register_secret
 from service.state.base import StateStore
 
 POSTGRES_SCHEMES = ("postgres", "postgresql")  # Heroku sets postgres://; libpq reads both
 
 
 def open_state(settings: Settings) -> StateStore:
+    for url in (settings.database_url, settings.redis_url):
+        # The drivers never log a password; should one ever appear in a log line, it is redacted.
+        register_secret(urlsplit(url).password if url else None)
     if settings.database_url:
         from service.state.postgres import PostgresState
 

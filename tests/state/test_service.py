@@ -161,3 +161,15 @@ def test_on_heroku_real_stores_refuse_the_dynos_disk(tmp_path: Any) -> None:
 def test_the_ephemeral_override_is_read_from_the_environment() -> None:
     assert Settings.from_env({"FAST_ALLOW_EPHEMERAL_STATE": "1"}).allow_ephemeral_state
     assert not Settings.from_env({}).allow_ephemeral_state
+
+
+def test_the_state_stores_passwords_never_reach_a_log_line(tmp_path: Any) -> None:
+    from service.logs import redact
+
+    settings = Settings(
+        state_path=str(tmp_path / "s.sqlite3"),
+        database_url="postgres://fast:pg-Secret-1@db.example:5432/d",
+        redis_url="redis://:redis-Secret-2@cache.example:6379/0",
+    )
+    open_state(settings)
+    assert redact("failed: pg-Secret-1 and redis-Secret-2") == "failed: [REDACTED] and [REDACTED]"
