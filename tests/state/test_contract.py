@@ -193,7 +193,7 @@ def _target(store: StateStore) -> tuple[str, str]:
 
 
 def test_a_lock_held_by_a_killed_process_is_taken_over_after_its_ttl(store: StateStore) -> None:
-    ttl = 1.5
+    ttl = 3.0  # long enough that the first attempt below surely comes before it runs out
     target, prefix = _target(store)
     holder = subprocess.Popen(
         [sys.executable, "-c", _HOLDER, store.backend, target, prefix, str(ttl)],
