@@ -286,10 +286,12 @@ def order_steps(client: ShopifyClient, steps: OrderSteps) -> dict[str, Any]:
     """Several mutations on one order in one document, run in order, the last able one reading the order back.
 
     Returns the answer's data: each step's payload under its alias (``steps.order_from`` finds the order).
-    Resending is safe: each step is one Shopify refuses to do twice (a paid order cannot be marked paid,
-    a released hold is gone, a tag is added once, an order cancels once).
+    Resending is safe for every step but a cancel: a paid order cannot be marked paid again, a released
+    hold is gone, a tag is added once. ``orderCancel`` runs as a job whose outcome shows later, so a
+    resend could not tell "already canceling" from a refusal: a document with a cancel is sent once,
+    and Fast's own resend finds the canceled tag the same document added.
     """
-    data = client.graphql(steps.document(), steps.variables(), idempotent=True)
+    data = client.graphql(steps.document(), steps.variables(), idempotent=steps.cancel is None)
     order = steps.order_from(data)
     if order is not None:
         all_lines(client, order)

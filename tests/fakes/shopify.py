@@ -1,13 +1,44 @@
 """A small, stateful Shopify Admin GraphQL API that runs in the test process.
 
 It answers the documents the Shopify adapter sends by executing them with
-graphql-core against Shopify's own schema (``tests/derived/shopify-admin.graphql``, from ../shared):
-a field or variable Shopify would reject fails here too, and an answer holds
-exactly the fields the query asked for. Behind the schema sits a tiny shop:
-products and variants with stock, discount codes, shipping rates, tax rules,
-draft orders, orders and fulfilment orders, priced the way the Admin API
-documents it (amounts as decimal strings in ``MoneyBag``s, discount codes that
-do not apply are skipped with a ``DraftOrderDiscountNotAppliedWarning``).
+graphql-core against Shopify's own schema (``SCHEMA_PATH``): a field or
+variable Shopify would reject fails here too, and an answer holds exactly the
+fields the query asked for. Behind the schema sits a tiny shop: products and
+variants with stock, discount codes, shipping rates, tax rules, draft orders,
+orders and fulfilment orders. It is a claim about Shopify; each behaviour and
+the documentation it follows (A: assumed, where the documentation is silent):
+
+- Requested cost: every document is priced before it runs by the rules of
+  "GraphQL Admin API rate limits" (shopify.dev/docs/apps/build/apis/graphql-admin/rate-limits,
+  tests/fakes/shopify_cost.py); over 1000 points it is refused with
+  ``MAX_COST_EXCEEDED`` and nothing runs ("Single query limit"). Every answer
+  reports ``extensions.cost``; actualQueryCost is reported equal to the
+  requested cost (A: the fake does not model the refund).
+- Throttling, internal errors, access errors: HTTP 200 with ``errors[].extensions.code``
+  THROTTLED / INTERNAL_SERVER_ERROR / ACCESS_DENIED, 401 with a REST-style string for a
+  bad token ("API rate limits", "GraphQL Admin API: status and error codes").
+- Amounts: decimal strings as Shopify writes them (``"10.0"``, ``"5.99"``, ``"0.0"``) in
+  ``MoneyBag``s with shop and presentment money ("MoneyV2", "MoneyBag" objects).
+- Pagination: connections answer ``first`` nodes after the opaque ``after`` cursor, with
+  ``pageInfo.hasNextPage``/``endCursor`` ("Paginating results with GraphQL").
+- Input arrays: at most 250 entries per argument ("Shopify API limits", input limits).
+- Discount codes that do not apply are kept on the draft and reported as a
+  ``DraftOrderDiscountNotAppliedWarning`` ("DraftOrder.warnings"); shipping-class codes
+  are allocated to the shipping line (A: the allocation shape on the order mirrors
+  ``discountAllocations`` of ``ShippingLine``).
+- Stock: ``reserveInventoryUntil`` reserves a draft's quantities; reserving more than is
+  on hand is refused (A: the wording of the userError).
+- ``draftOrderComplete`` makes the order at once; its fulfillment orders appear
+  ``fulfillment_delay`` seconds later on the fake's clock: Shopify creates them
+  asynchronously, "typically" none right after the order (Shopify Flow, "Order created"
+  trigger). A hold on a fulfillment order not made yet fails as "does not exist".
+- ``fulfillmentOrderHold`` with a handle already used by the app is refused ("FulfillmentOrderHoldInput.handle");
+  ``fulfillmentOrderReleaseHold`` with ``holdIds`` releases those holds only.
+- ``orderCancel`` runs as a job ("orderCancel" returns ``job``): ``cancelledAt`` appears
+  ``cancel_seconds`` later; a second orderCancel while the job runs is refused (A: its wording).
+- ``orderMarkAsPaid`` on a paid order is refused ("Order cannot be marked as paid", A: wording).
+- Mutations in one document run one after another, each payload read before the next runs
+  (GraphQL specification, "Executing Operations": mutation fields execute serially).
 
 Use it as a ``responses`` callback (``FakeShopify.install``). ``fail_next``
 injects faults (throttling, HTTP errors, timeouts before or after the shop
@@ -47,6 +78,7 @@ from graphql import (
 from tests.fakes.shopify_cost import schema_cost
 
 MAX_QUERY_COST = 1000  # "A single query to the API cannot exceed a cost of 1000" (rate-limit documentation)
+# The one place the Admin schema's path is named (the derived, committed copy may replace it).
 SCHEMA_PATH = Path(__file__).resolve().parents[1] / "derived" / "shopify-admin.graphql"  # python -m tests.derive
 CENT = Decimal("0.01")
 ZERO = Decimal("0")
