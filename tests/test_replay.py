@@ -96,12 +96,16 @@ def test_concurrent_identical_calls_have_one_effect(replay_app: Any, monkeypatch
 
 def test_a_repeat_that_cannot_wait_gets_409_with_retry_after(settings: Settings, state: Any, monkeypatch: Any) -> None:
     app = create_app(replace(settings, replay_wait=0.1), stores={"sandbox": SANDBOX_STORE}, state=state)
-    Counting(monkeypatch, adapter_of(app), "create", delay=0.6)
+    create = Counting(monkeypatch, adapter_of(app), "create", delay=0.6)
     body = b.create("F-r4", [b.line("L1", 1, external_product_id="1001")], request_id="req-slow")
     first: list[Any] = []
     thread = threading.Thread(target=lambda: first.append(post(app, "create", body)))
     thread.start()
-    time.sleep(0.1)
+    # The repeat is sent once the first call runs in the shop (it has claimed the request_id),
+    # not after a fixed sleep that a loaded machine may outlast.
+    started = time.monotonic()
+    while create.calls == 0 and time.monotonic() - started < 10:
+        time.sleep(0.005)
     second = post(app, "create", body)
     thread.join()
     assert second.status_code == 409
