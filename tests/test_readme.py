@@ -39,3 +39,29 @@ def test_every_guide_linked_from_the_readme_exists() -> None:
     assert linked, "the README links no guide"
     assert sorted(p for p in linked if not (PROJECT / p).is_file()) == []
     assert {f"docs/{d.name}" for d in DOCS} <= linked, "a guide in docs/ is not linked from the README"
+
+
+def where_to_look() -> list[tuple[str, str, list[str]]]:
+    """The README's "Where to look" rows: the question, the file, and the names it points at in that file."""
+    section = README.split("### Where to look", 1)[1].split("\n\n| path", 1)[0]
+    rows = []
+    for line in section.splitlines():
+        cells = [cell.strip() for cell in line.strip("|").split("|")]
+        if len(cells) == 2 and cells[0].endswith("?"):
+            names = re.findall(r"`([^`]+)`", cells[1])
+            rows.append((cells[0], names[0], [n for n in names[1:] if "/" not in n]))
+    return rows
+
+
+def test_the_readme_answers_each_of_designs_questions_with_one_file() -> None:
+    questions = [question for question, _, _ in where_to_look()]
+    assert len(questions) == 6, questions
+
+
+@pytest.mark.parametrize(("question", "path", "names"), [pytest.param(*row, id=row[1]) for row in where_to_look()])
+def test_each_answer_names_a_file_that_holds_what_it_says(question: str, path: str, names: list[str]) -> None:
+    text = (PROJECT / path).read_text()
+    for name in names:
+        # `ShopifyClient.graphql` is a method of a class defined in the file; `cart_to_order` a function.
+        for part in name.split("."):
+            assert re.search(rf"^\s*(?:def|class) {re.escape(part)}\b", text, re.M), f"{path} defines no {part}"
