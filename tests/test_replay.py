@@ -19,7 +19,9 @@ from tests import bodies as b
 class Counting:
     """Wraps one adapter method to count its calls, optionally slowing or failing them."""
 
-    def __init__(self, monkeypatch: Any, adapter: Any, name: str, delay: float = 0.0) -> None:
+    def __init__(
+        self, monkeypatch: Any, adapter: Any, name: str, delay: float = 0.0, hold: threading.Event | None = None
+    ) -> None:
         self.calls = 0
         self.delay = delay
         self.fail_with: Exception | None = None
@@ -27,6 +29,8 @@ class Counting:
 
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             self.calls += 1
+            if hold is not None:
+                hold.wait(timeout=30)  # the call stays in the shop until the test lets it go
             if self.delay:
                 time.sleep(self.delay)
             if self.fail_with is not None:
@@ -96,17 +100,19 @@ def test_concurrent_identical_calls_have_one_effect(replay_app: Any, monkeypatch
 
 def test_a_repeat_that_cannot_wait_gets_409_with_retry_after(settings: Settings, state: Any, monkeypatch: Any) -> None:
     app = create_app(replace(settings, replay_wait=0.1), stores={"sandbox": SANDBOX_STORE}, state=state)
-    create = Counting(monkeypatch, adapter_of(app), "create", delay=0.6)
+    in_shop = threading.Event()
+    create = Counting(monkeypatch, adapter_of(app), "create", hold=in_shop)
     body = b.create("F-r4", [b.line("L1", 1, external_product_id="1001")], request_id="req-slow")
     first: list[Any] = []
     thread = threading.Thread(target=lambda: first.append(post(app, "create", body)))
     thread.start()
-    # The repeat is sent once the first call runs in the shop (it has claimed the request_id),
-    # not after a fixed sleep that a loaded machine may outlast.
+    # The repeat is sent once the first call runs in the shop (it has claimed the request_id), and the
+    # first is held there until the repeat has its answer: no timing a loaded machine can outlast.
     started = time.monotonic()
     while create.calls == 0 and time.monotonic() - started < 10:
         time.sleep(0.005)
     second = post(app, "create", body)
+    in_shop.set()
     thread.join()
     assert second.status_code == 409
     assert second.headers["Retry-After"] == "1"

@@ -186,7 +186,9 @@ def test_a_hanging_shop_hits_the_deadline_and_answers_503_in_time(hanging_server
     with deadline.budget(1.0), pytest.raises(UpstreamUnavailable):
         client.request("GET", "/cart")
     elapsed = time.monotonic() - started
-    assert elapsed < 1.2, elapsed
+    # The shop hangs for 5 s and the read timeout is 10 s: only the deadline ends the call this soon
+    # (the margin is for a loaded machine; the benchmark, not this test, measures how soon).
+    assert elapsed < 2.5, elapsed
 
 
 def test_a_hang_through_the_app_answers_503_within_the_deadline(hanging_server: str, tmp_path: Any) -> None:
@@ -218,7 +220,7 @@ def test_a_hang_through_the_app_answers_503_within_the_deadline(hanging_server: 
     assert response.status_code == 503
     assert response.headers["Retry-After"]
     assert response.get_json()["code"] == 14
-    assert elapsed < 1.3, elapsed
+    assert elapsed < 2.5, elapsed  # the shop hangs 5 s: only the 1 s deadline answers this soon
     assert issubclass(UpstreamUnavailable, FastError)
 
 
