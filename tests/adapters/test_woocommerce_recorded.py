@@ -99,3 +99,48 @@ def test_an_adapter_that_drops_the_outer_cart_token_gets_the_shops_500(fast: Fas
     )
     assert "500" in error["message"]
     assert not any(session.items for session in shop.sessions.values())
+
+
+SF = {
+    "first_name": "John",
+    "last_name": "Smith",
+    "email": "john@example.com",
+    "phone": "+15555555555",
+    "address_1": "349 9th Street",
+    "city_locality": "San Francisco",
+    "state_province_code": "CA",
+    "country_code": "US",
+    "postal_code": "94103",
+}
+
+
+def test_the_recorded_checkout_gives_fast_the_real_shops_total_at_every_step(
+    fast: FastClient, shop: FakeWooCommerce
+) -> None:
+    """checkout.jsonl seq 1-12, step by step, through Fast's calls: each total is the real shop's."""
+    created = fast.call("create", b.create("F-rec", [b.line("L1", 1, external_product_id=12)]) | {"app_id": APP})
+    cart_id = created["order"]["order"]["external_id"]
+    tee = {"external_product_id": 13, "external_options": [{"key": "Size", "value": "L"}]}
+    steps: list[tuple[dict[str, Any], str]] = [
+        ({"items": [b.item("L2", 2, **tee)]}, "102.00"),  # seq 3
+        ({"bill_to": SF}, "102.00"),  # seq 4
+        ({"shipments": b.shipments(SF, ["L1", "L2"])}, "102.00"),  # seq 5
+        ({"shipping_option": b.shipping_option("flat_rate:2", "0")}, "112.85"),  # seq 6: Express
+        ({"coupon": {"code": "TENOFF"}}, "103.19"),  # seq 7
+        ({"coupon": {"code": "EXPIRED"}}, "103.19"),  # seq 8: refused
+        ({"items": [b.item("L1", 3)]}, "180.23"),  # seq 10: free shipping appears, Flat rate chosen again
+        ({"items": [b.item("L2", 0)]}, "137.26"),  # seq 11
+    ]
+    seen = []
+    for segments, _ in steps:
+        r = fast.call("update", b.update("F-rec", cart_id, **segments) | {"app_id": APP})
+        seen.append(r["order"]["order"]["total_amount"])
+    assert seen == [total for _, total in steps]
+    converted = fast.call("update", b.update("F-rec", cart_id, convert_cart_to_order=True) | {"app_id": APP})
+    [order] = shop.orders.values()
+    assert (converted["order"]["order"]["total_amount"], order["total"], order["status"]) == (
+        "137.26",
+        "137.26",
+        "on-hold",
+    )
+    assert shop.stock(12) == 991  # checkout.jsonl seq 13: the on-hold order reduced the Hoodie's stock by 3
