@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import ClassVar, Literal
 from urllib.parse import urlsplit
 
+from adapters.options import StoreOptions, secrets_in_file
 from mappings.model import (
     ORIGIN_USER,
     SEGMENT_BILLING_ADDRESS,
@@ -87,6 +88,15 @@ def requested_segments(update: OrderUpdate) -> list[str]:
         SEGMENT_ORDER_STATUS: update.status is not None,
     }
     return [segment for segment in SEGMENT_ORDER if present[segment]]
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One result of ``Adapter.probe``: what was checked, whether it passed (None: not checked), why."""
+
+    check: str
+    ok: bool | None
+    detail: str = ""
 
 
 # --- the segment pipeline ------------------------------------------------------------------
@@ -240,6 +250,9 @@ class Adapter(ABC):
     # True when the shop itself can find a cart by Fast's order id (it keeps that id),
     # so a call naming only Fast's id needs no entry in the service's id map.
     finds_orders_by_fast_id: ClassVar[bool] = False
+    # The store's options (adapters/options.py); with one, check_config reports every problem of
+    # the store's table: unknown keys, wrong types, secrets written in the file.
+    options_class: ClassVar[type[StoreOptions] | None] = None
 
     def __init__(self, store: StoreConfig, state: StateStore, settings: Settings) -> None:
         if (
@@ -278,7 +291,16 @@ class Adapter(ABC):
         for key, required in cls.secrets:
             if required and not store.secret(key):
                 problems.append(f"{where}: environment variable {store.secret_env_name(key)} is not set")
+        secret_keys = [key for key, _ in cls.secrets]
+        if cls.options_class is not None:
+            problems.extend(cls.options_class.load(store, secret_keys)[1])
+        else:
+            problems.extend(secrets_in_file(store, secret_keys))
         return problems
+
+    def probe(self) -> list[Finding]:
+        """One harmless authenticated read of the shop (``check-config --probe``): what it found."""
+        return [Finding("probe", None, f"no probe for {self.name} stores")]
 
     @abstractmethod
     def create(self, order: Order) -> Order:

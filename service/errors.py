@@ -116,6 +116,22 @@ class StoreNotFound(FastError):
     public_message = "unknown app_id"
 
 
+class StoreMisconfigured(FastError):
+    """The call's store is configured but broken: it is not served until the operator fixes it.
+
+    The answer is 503 (never 404: Fast must not conclude the cart is gone) with a generic
+    message; ``problems`` (for the log and /readyz only) may name options and env variables.
+    """
+
+    http_status = HTTPStatus.SERVICE_UNAVAILABLE
+    rpc_code = 14  # UNAVAILABLE
+    public_message = "the store is not available: its configuration has problems"
+
+    def __init__(self, problems: list[str] | None = None) -> None:
+        super().__init__()
+        self.problems = list(problems or [])
+
+
 class OrderNotFound(FastError):
     """The cart or order the call names does not exist (or no longer exists) in the shop."""
 

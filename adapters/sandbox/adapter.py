@@ -23,6 +23,7 @@ from adapters.base import (
     plan_items,
     run_segments,
 )
+from adapters.options import StoreOptions
 from adapters.sandbox.cart import ORDER_TTL, SandboxCart, address_json
 from adapters.sandbox.catalog import Catalogue, Item, load_catalog
 from adapters.sandbox.pricing import Refusal, available_rates, check_coupon, item_subtotal, price
@@ -33,9 +34,15 @@ from service.errors import InvalidRequest, OrderNotFound, OrderStateConflict, Up
 from service.state import StateStore
 
 
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class SandboxOptions(StoreOptions):
+    """The sandbox shop takes no options: any other key in its table is reported as a mistake."""
+
+
 class SandboxAdapter(Adapter):
     name = "sandbox"
     needs_base_url = False
+    options_class = SandboxOptions
 
     def __init__(
         self,
