@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
 import uuid
 from typing import Any
@@ -19,9 +20,10 @@ from mappings import fast
 from service import auth as fast_auth
 from service import deadline, errors, logs
 from service.config import ConfigError, Settings, StoreConfig, load_stores
-from service.errors import FastError, InvalidRequest
+from service.errors import FastError, InvalidRequest, StoreMisconfigured
 from service.logs import log_fields
 from service.operations import Service
+from service.readiness import log_broken_stores
 from service.replay import Outcome, ReplayGuard, fingerprint
 from service.state import StateStore, StateUnavailable, ephemeral_state_problem, open_state
 
@@ -42,22 +44,23 @@ def create_app(
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["fast.settings"] = settings
+    config_problems: list[str] = []
     try:
-        app.extensions["fast.stores"] = stores if stores is not None else load_stores(settings.stores_file)
-        app.extensions["fast.config_problems"] = []
+        stores = stores if stores is not None else load_stores(settings.stores_file)
     except ConfigError as exc:
-        # Serve (health checks answer, readiness says why) rather than crash-loop.
+        # Serve (health checks answer, readiness and every call say why) rather than crash-loop.
         logging.getLogger(__name__).error("configuration problems", extra=log_fields(problems=exc.problems))
-        app.extensions["fast.stores"] = {}
-        app.extensions["fast.config_problems"] = exc.problems
+        stores, config_problems = {}, exc.problems
+    app.extensions["fast.stores"] = stores
+    app.extensions["fast.config_problems"] = config_problems
     if state is None:
-        refused = ephemeral_state_problem(settings, app.extensions["fast.stores"])
+        refused = ephemeral_state_problem(settings, stores)
         if refused:
-            logging.getLogger(__name__).critical(refused)
             raise ConfigError([refused])
         state = open_state(settings)
     _warn_if_state_is_not_shared(settings)
-    app.extensions["fast.service"] = Service(settings, app.extensions["fast.stores"], state)
+    app.extensions["fast.service"] = built = Service(settings, stores, state, config_problems=config_problems)
+    log_broken_stores(stores, built.broken)
     app.extensions["fast.replay"] = ReplayGuard(
         state,
         ttl=settings.idempotency_ttl,
@@ -81,9 +84,12 @@ def create_app(
     app.add_url_rule("/healthz", view_func=_healthz)
     app.add_url_rule("/readyz", view_func=_readyz)
 
-    from simulator.storefront import blueprint as sandbox_storefront
+    if any(store.adapter == fast_auth.SANDBOX_ADAPTER for store in stores.values()):
+        # Imported only then: a production app with real stores never loads the simulator.
+        from simulator.storefront import blueprint as sandbox_storefront
 
-    app.register_blueprint(sandbox_storefront)  # the simulator's storefront carts, sandbox stores only
+        app.register_blueprint(sandbox_storefront)  # the simulator's storefront carts, sandbox stores only
+
     from service.webhooks import init_app as init_webhooks
 
     init_webhooks(app)  # POST /webhooks/<platform>/<app_id> and the events queue (docs/webhooks.md)
@@ -155,6 +161,9 @@ def _outcome_response(outcome: Outcome) -> Response:
 def _fast_view(operation: str) -> Any:
     def view() -> Response:
         settings: Settings = current_app.extensions["fast.settings"]
+        if service().config_problems:
+            # The stores file is unreadable: no caller can be told its store is unknown.
+            raise StoreMisconfigured(service().config_problems)
         # Who is calling, before a byte of the body is read; the call is routed by the token's app only.
         app_id = fast_auth.verify_call(
             request.headers, request.remote_addr, settings, current_app.extensions["fast.stores"]
@@ -288,6 +297,9 @@ def _readyz() -> Response:
     problems = list(current_app.extensions["fast.config_problems"])
     store = service().state
     state = {"backend": store.backend, "answers": True}
+    broken = service().broken
+    for store_problems in broken.values():
+        problems.extend(store_problems)
     try:
         store.ping()
     except StateUnavailable as exc:  # our own message: safe to show
@@ -297,14 +309,47 @@ def _readyz() -> Response:
         state["answers"] = False
         problems.append(f"state store ({store.backend}) unreachable ({type(exc).__name__})")
     if problems:
-        return _json_response({"status": "unready", "problems": problems, "state": state}, 503)
+        stores = current_app.extensions["fast.stores"]
+        by_store = {stores[app_id].name or app_id: found for app_id, found in broken.items()}
+        body = {"status": "unready", "problems": problems, "broken_stores": by_store, "state": state}
+        return _json_response(body, 503)
     return _json_response({"status": "ready", "stores": len(current_app.extensions["fast.stores"]), "state": state})
+
+
+# gunicorn's arbiter halts (instead of restarting the worker forever) when a worker exits with this.
+_APP_LOAD_ERROR = 4
+
+
+def _app_from_env() -> Flask:
+    """The app gunicorn and ``flask`` load; broken environment settings stop it from starting."""
+    try:
+        return create_app()
+    except ConfigError as exc:
+        if os.environ.get("FLASK_RUN_FROM_CLI") == "true":
+            # `flask fast check-config` must still run, to list the problems.
+            return _unconfigured_app(exc.problems)
+        logs.configure()
+        logging.getLogger(__name__).critical(
+            "refusing to start: the environment's settings have problems (flask fast check-config lists them)",
+            extra=log_fields(problems=exc.problems),
+        )
+        raise SystemExit(_APP_LOAD_ERROR) from None
+
+
+def _unconfigured_app(problems: list[str]) -> Flask:
+    """Only the operator's commands; any request is answered 503 with the problems."""
+    from cli import fast_cli
+
+    app = Flask(__name__)
+    app.cli.add_command(fast_cli)
+    app.before_request(lambda: _json_response({"status": "unready", "problems": problems}, 503))
+    return app
 
 
 def __getattr__(name: str) -> Flask:
     # ``gunicorn app:app`` and ``flask`` find the app here; importing this
     # module for ``create_app`` (the tests) builds nothing.
     if name == "app":
-        globals()["app"] = built = create_app()
+        globals()["app"] = built = _app_from_env()
         return built
     raise AttributeError(name)

@@ -2,55 +2,81 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import sys
+from typing import ClassVar
 from urllib.parse import urlsplit, urlunsplit
 
 import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from adapters import UnknownAdapter, adapter_class
+from adapters.base import Finding
 from service import auth as fast_auth
-from service.config import ConfigError, Settings, load_stores
+from service.config import ConfigError, Settings, StoreConfig, load_stores
 from service.events_cli import events_cli, webhooks_cli
-from simulator.commands import demo_command, simulate_command
+from service.operations import Service
+from service.readiness import broken_stores
+from service.state import ephemeral_state_problem
 
-fast_cli = AppGroup("fast", help="Fast seller proxy commands.")
-# The simulator plays Fast's side against a deployment; its logic lives in simulator/.
-fast_cli.add_command(simulate_command)
-fast_cli.add_command(demo_command)
+
+class _FastGroup(AppGroup):
+    """``flask fast``; the simulator's commands are imported only when one is asked for."""
+
+    lazy: ClassVar[dict[str, str]] = {
+        "simulate": "simulator.commands:simulate_command",
+        "demo": "simulator.commands:demo_command",
+    }
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = self.lazy.get(cmd_name)
+        if target is None:
+            return super().get_command(ctx, cmd_name)
+        module, _, attr = target.partition(":")
+        return getattr(importlib.import_module(module), attr)
+
+
+fast_cli = _FastGroup("fast", help="Fast seller proxy commands.")
 # After-checkout events and the shop's webhook subscriptions (docs/webhooks.md).
 fast_cli.add_command(events_cli)
 fast_cli.add_command(webhooks_cli)
 
 
 @fast_cli.command("check-config")
-def check_config() -> None:
-    """Validate settings, the stores file and every store's secrets; never prints a secret."""
-    problems: list[str] = []
-    try:
-        settings = Settings.from_env()
-    except ConfigError as exc:
-        problems.extend(exc.problems)
-        settings = Settings()
+@click.option(
+    "--probe",
+    is_flag=True,
+    help="Also reach the state store and each store's shop with one harmless authenticated read.",
+)
+def check_config(probe: bool) -> None:
+    """Validate settings, the stores file and every store's options and secrets; never prints a secret.
+
+    Every problem is listed at once; the exit status is 1 when there is any.
+    """
+    settings, problems = Settings.read_env()
     try:
         stores = load_stores(settings.stores_file)
     except ConfigError as exc:
         problems.extend(exc.problems)
         stores = {}
-    for store in stores.values():
-        try:
-            cls = adapter_class(store.adapter)
-        except UnknownAdapter as exc:
-            problems.append(f"store {store.name!r}: {exc}")
-            continue
-        problems.extend(cls.check_config(store, settings))
+    refused = ephemeral_state_problem(settings, stores)
+    if refused:
+        problems.append(refused)
+    broken = broken_stores(stores, settings)
     source = settings.stores_file or "(no stores file: the sandbox shop under app_id 'sandbox')"
     click.echo(f"stores file: {source}")
     for store in stores.values():
-        click.echo(f"  {store.app_id}: {store.name} ({store.adapter}) {_shown_url(store.base_url)}".rstrip())
+        verdict = "NOT SERVED" if store.app_id in broken else "ok"
+        line = f"  {store.app_id}: {store.name} ({store.adapter}) {_shown_url(store.base_url)}".rstrip()
+        click.echo(f"{line}  [{verdict}]")
+        problems.extend(broken.get(store.app_id, []))
     click.echo(f"state: {_state_source(settings)}")
+    if probe:
+        problems.extend(_probe(settings, stores))
     if problems:
         click.echo(f"{len(problems)} problem(s):", err=True)
         for problem in problems:
@@ -85,6 +111,35 @@ def migrate() -> None:
     for step in applied:
         click.echo(f"applied {step}")
     click.echo(f"state: {store.backend}, schema up to date")
+
+
+def _probe(settings: Settings, stores: dict[str, StoreConfig]) -> list[str]:
+    """Reach the state store and every healthy store's shop; a failed check is a problem."""
+    service: Service | None = current_app.extensions.get("fast.service")
+    if service is None:
+        return ["probe skipped: the environment's settings have problems"]
+    problems: list[str] = []
+    try:
+        service.state.ping()
+        click.echo("probe state store: ok")
+    except Exception as exc:  # noqa: BLE001 - the probe reports any failure
+        problems.append(f"state store unreachable ({type(exc).__name__})")
+    for app_id, store in stores.items():
+        if app_id in service.broken:
+            continue
+        for finding in _probe_store(service, app_id):
+            mark = {True: "ok", False: "FAILED", None: "-"}[finding.ok]
+            click.echo(f"probe {store.name}: {finding.check}: {mark} {finding.detail}".rstrip())
+            if finding.ok is False:
+                problems.append(f"store {store.name!r} ({app_id}): {finding.check} failed: {finding.detail}")
+    return problems
+
+
+def _probe_store(service: Service, app_id: str) -> list[Finding]:
+    try:
+        return service.adapter(app_id).probe()
+    except Exception as exc:  # noqa: BLE001 - any failure to reach the shop is a finding
+        return [Finding("reachable", False, type(exc).__name__)]
 
 
 def _shown_url(url: str | None) -> str:

@@ -9,8 +9,9 @@ workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 # (p99 added latency 233 ms, docs/benchmark.md); with 32 it was 48 ms, for ~5 MB per worker.
 threads = int(os.environ.get("GUNICORN_THREADS", "32"))
 worker_class = "gthread"
-# Longer than the call deadline (FAST_CALL_DEADLINE, 20 s) so a slow call ends cleanly.
-timeout = 30
+# Longer than the call deadline (FAST_CALL_DEADLINE, 20 s) so a slow call ends cleanly;
+# service/config.py refuses to start with a deadline at or above it (same variable, same default).
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 20
 keepalive = 5
 # Recycle workers now and then so a slow leak can never grow without bound.

@@ -12,7 +12,7 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -81,83 +81,131 @@ class ConfigError(Exception):
         super().__init__("; ".join(problems))
 
 
-def _env_float(env: Mapping[str, str], key: str, default: float) -> float:
-    raw = env.get(key)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigError([f"{key} must be a number of seconds, got {raw!r}"]) from None
-    if value <= 0:
-        raise ConfigError([f"{key} must be positive, got {raw!r}"])
-    return value
+# gunicorn.conf.py reads the same variable with the same default: a call's deadline must end first.
+GUNICORN_TIMEOUT_ENV = "GUNICORN_TIMEOUT"
+GUNICORN_TIMEOUT_DEFAULT = 30
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+_URL_SCHEMES = {
+    "REDIS_URL": ("redis", "rediss", "unix"),
+    # Heroku's DATABASE_URL says postgres://; libpq and psycopg also accept postgresql://.
+    "DATABASE_URL": ("postgres", "postgresql"),
+}
 
 
-def _env_int(env: Mapping[str, str], key: str, default: int) -> int:
-    raw = env.get(key)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigError([f"{key} must be an integer, got {raw!r}"]) from None
-    if value <= 0:
-        raise ConfigError([f"{key} must be positive, got {raw!r}"])
-    return value
+class _EnvReader:
+    """Reads settings from the environment, collecting every problem instead of stopping at the first."""
 
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self.env = env
+        self.problems: list[str] = []
 
-def _env_flag(env: Mapping[str, str], key: str) -> bool:
-    return env.get(key, "").strip().lower() in {"1", "true", "yes", "on"}
+    def raw(self, key: str) -> str:
+        return (self.env.get(key) or "").strip()
 
-
-def _env_list(env: Mapping[str, str], key: str, default: tuple[str, ...] = ()) -> tuple[str, ...]:
-    raw = env.get(key)
-    if raw is None or raw.strip() == "":
-        return default
-    return tuple(item.strip() for item in raw.split(",") if item.strip())
-
-
-def _env_networks(env: Mapping[str, str], key: str) -> tuple[str, ...]:
-    """A comma-separated list of IP ranges (CIDR or single addresses), normalised."""
-    ranges = []
-    for item in _env_list(env, key):
+    def number(self, key: str, default: float) -> float:
+        raw = self.raw(key)
+        if not raw:
+            return default
         try:
-            ranges.append(str(ipaddress.ip_network(item, strict=False)))
+            value = float(raw)
         except ValueError:
-            raise ConfigError([f"{key}: {item!r} is not an IP address or range"]) from None
-    return tuple(ranges)
+            self.problems.append(f"{key} must be a number of seconds, got {raw!r}")
+            return default
+        if not value > 0 or value == float("inf"):
+            self.problems.append(f"{key} must be a positive number, got {raw!r}")
+            return default
+        return value
 
+    def integer(self, key: str, default: int, low: int = 1, high: int | None = None) -> int:
+        raw = self.raw(key)
+        if not raw:
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            self.problems.append(f"{key} must be a whole number, got {raw!r}")
+            return default
+        if value < low or (high is not None and value > high):
+            limit = f"from {low} to {high}" if high is not None else f"at least {low}"
+            self.problems.append(f"{key} must be {limit}, got {raw!r}")
+            return default
+        return value
 
-def _env_count(env: Mapping[str, str], key: str) -> int:
-    raw = (env.get(key) or "0").strip()
-    if not raw.isdigit() or int(raw) > 10:
-        raise ConfigError([f"{key} must be a whole number from 0 to 10, got {raw!r}"])
-    return int(raw)
+    def flag(self, key: str) -> bool:
+        raw = self.raw(key).lower()
+        if raw not in {"", "0", "1", "true", "false", "yes", "no", "on", "off"}:
+            self.problems.append(f"{key} must be 1 or 0 (true/false), got {raw!r}")
+        return raw in {"1", "true", "yes", "on"}
 
+    def items(self, key: str, default: tuple[str, ...] = ()) -> tuple[str, ...]:
+        raw = self.raw(key)
+        if not raw:
+            return default
+        return tuple(item.strip() for item in raw.split(",") if item.strip())
 
-def _env_leeway(env: Mapping[str, str]) -> float:
-    raw = (env.get("FAST_JWT_LEEWAY") or "").strip()
-    if not raw:
-        return Settings.fast_jwt_leeway
-    try:
-        value = float(raw)
-    except ValueError:
-        value = -1.0
-    # A long leeway would quietly extend every token's life.
-    if not 0 <= value <= 300:
-        raise ConfigError([f"FAST_JWT_LEEWAY must be 0 to 300 seconds, got {raw!r}"])
-    return value
+    def networks(self, key: str) -> tuple[str, ...]:
+        """A comma-separated list of IP ranges (CIDR or single addresses), normalised."""
+        ranges = []
+        for item in self.items(key):
+            try:
+                ranges.append(str(ipaddress.ip_network(item, strict=False)))
+            except ValueError:
+                self.problems.append(f"{key}: {item!r} is not an IP address or range (CIDR)")
+        return tuple(ranges)
 
+    def leeway(self) -> float:
+        raw = self.raw("FAST_JWT_LEEWAY")
+        if not raw:
+            return Settings.fast_jwt_leeway
+        try:
+            value = float(raw)
+        except ValueError:
+            value = -1.0
+        # A long leeway would quietly extend every token's life.
+        if not 0 <= value <= 300:
+            self.problems.append(f"FAST_JWT_LEEWAY must be 0 to 300 seconds, got {raw!r}")
+            return Settings.fast_jwt_leeway
+        return value
 
-def _jwks_url(env: Mapping[str, str], allow_http: bool) -> str:
-    url = env.get("FAST_JWKS_URL") or DEFAULT_FAST_JWKS_URL
-    parts = urlsplit(url)
-    if parts.scheme not in {"https", "http"} or not parts.netloc:
-        raise ConfigError([f"FAST_JWKS_URL must be an https URL, got {url!r}"])
-    if parts.scheme == "http" and not allow_http:
-        raise ConfigError(["FAST_JWKS_URL uses plain http; use https (or FAST_ALLOW_HTTP_UPSTREAM=1 locally)"])
-    return url
+    def log_level(self) -> str:
+        level = self.raw("LOG_LEVEL").upper() or "INFO"
+        if level not in LOG_LEVELS:
+            self.problems.append(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {level!r}")
+            return "INFO"
+        return level
+
+    def server_url(self, key: str) -> str | None:
+        """REDIS_URL or DATABASE_URL, checked for shape only; the URL itself is never repeated."""
+        url = self.raw(key)
+        if not url:
+            return None
+        schemes = _URL_SCHEMES[key]
+        try:
+            parts = urlsplit(url)
+            parts.port  # noqa: B018 - raises ValueError on a port that is not a number
+        except ValueError:
+            self.problems.append(f"{key} is not a valid URL (a bad port or address)")
+            return None
+        if parts.scheme not in schemes:
+            self.problems.append(f"{key} must start with {' or '.join(s + '://' for s in schemes)}")
+            return None
+        if parts.scheme != "unix" and not parts.hostname:
+            self.problems.append(f"{key} names no host")
+            return None
+        if key == "DATABASE_URL" and not parts.path.strip("/"):
+            self.problems.append("DATABASE_URL names no database (postgres://user:password@host:5432/<database>)")
+            return None
+        return url
+
+    def jwks_url(self, allow_http: bool) -> str:
+        url = self.raw("FAST_JWKS_URL") or DEFAULT_FAST_JWKS_URL
+        parts = urlsplit(url)
+        if parts.scheme not in {"https", "http"} or not parts.netloc:
+            self.problems.append(f"FAST_JWKS_URL must be an https URL, got {url!r}")
+            return DEFAULT_FAST_JWKS_URL
+        if parts.scheme == "http" and not allow_http:
+            self.problems.append("FAST_JWKS_URL uses plain http; use https (or FAST_ALLOW_HTTP_UPSTREAM=1 locally)")
+        return url
 
 
 @dataclass(frozen=True)
@@ -197,45 +245,72 @@ class Settings:
     # several instances sharing no state.
     dyno: str | None = None
     instances: int = 1
+    # gunicorn's worker timeout (gunicorn.conf.py): a call must end before gunicorn kills it.
+    worker_timeout: int = GUNICORN_TIMEOUT_DEFAULT
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
-        env = os.environ if env is None else env
-        allow_http = _env_flag(env, "FAST_ALLOW_HTTP_UPSTREAM")
-        stores_file = env.get("FAST_STORES_FILE") or ("stores.toml" if Path("stores.toml").is_file() else None)
-        return cls(
+        """The settings, or ``ConfigError`` listing every problem in the environment at once."""
+        settings, problems = cls.read_env(env)
+        if problems:
+            raise ConfigError(problems)
+        return settings
+
+    @classmethod
+    def read_env(cls, env: Mapping[str, str] | None = None) -> tuple[Settings, list[str]]:
+        """The settings (a default wherever a value is wrong) and every problem found."""
+        read = _EnvReader(os.environ if env is None else env)
+        allow_http = read.flag("FAST_ALLOW_HTTP_UPSTREAM")
+        stores_file = read.raw("FAST_STORES_FILE") or ("stores.toml" if Path("stores.toml").is_file() else None)
+        settings = cls(
             stores_file=stores_file,
-            state_path=env.get("FAST_STATE_PATH") or DEFAULT_STATE_PATH,
-            redis_url=env.get("REDIS_URL") or None,
-            database_url=env.get("DATABASE_URL") or None,
-            database_pool_size=_env_int(
-                env, "FAST_DATABASE_POOL_SIZE", _env_int(env, "GUNICORN_THREADS", cls.database_pool_size)
+            state_path=read.raw("FAST_STATE_PATH") or DEFAULT_STATE_PATH,
+            redis_url=read.server_url("REDIS_URL"),
+            database_url=read.server_url("DATABASE_URL"),
+            database_pool_size=read.integer(
+                "FAST_DATABASE_POOL_SIZE", read.integer("GUNICORN_THREADS", cls.database_pool_size)
             ),
-            allow_ephemeral_state=_env_flag(env, "FAST_ALLOW_EPHEMERAL_STATE"),
-            call_deadline=_env_float(env, "FAST_CALL_DEADLINE", cls.call_deadline),
-            upstream_connect_timeout=_env_float(env, "FAST_UPSTREAM_CONNECT_TIMEOUT", cls.upstream_connect_timeout),
-            upstream_read_timeout=_env_float(env, "FAST_UPSTREAM_READ_TIMEOUT", cls.upstream_read_timeout),
-            upstream_max_attempts=_env_int(env, "FAST_UPSTREAM_MAX_ATTEMPTS", cls.upstream_max_attempts),
-            idempotency_ttl=_env_int(env, "FAST_IDEMPOTENCY_TTL", cls.idempotency_ttl),
-            replay_wait=_env_float(env, "FAST_REPLAY_WAIT", cls.replay_wait),
-            max_body_bytes=_env_int(env, "FAST_MAX_BODY_BYTES", cls.max_body_bytes),
+            allow_ephemeral_state=read.flag("FAST_ALLOW_EPHEMERAL_STATE"),
+            call_deadline=read.number("FAST_CALL_DEADLINE", cls.call_deadline),
+            upstream_connect_timeout=read.number("FAST_UPSTREAM_CONNECT_TIMEOUT", cls.upstream_connect_timeout),
+            upstream_read_timeout=read.number("FAST_UPSTREAM_READ_TIMEOUT", cls.upstream_read_timeout),
+            upstream_max_attempts=read.integer("FAST_UPSTREAM_MAX_ATTEMPTS", cls.upstream_max_attempts),
+            idempotency_ttl=read.integer("FAST_IDEMPOTENCY_TTL", cls.idempotency_ttl),
+            replay_wait=read.number("FAST_REPLAY_WAIT", cls.replay_wait),
+            max_body_bytes=read.integer("FAST_MAX_BODY_BYTES", cls.max_body_bytes),
             allow_http_upstream=allow_http,
-            fast_jwks_url=_jwks_url(env, allow_http),
-            fast_jwt_issuers=_env_list(env, "FAST_JWT_ISSUER", DEFAULT_FAST_JWT_ISSUERS),
-            fast_jwt_leeway=_env_leeway(env),
-            fast_jwks_cache_seconds=_env_float(env, "FAST_JWKS_CACHE_SECONDS", cls.fast_jwks_cache_seconds),
-            allowed_source_ips=_env_networks(env, "FAST_ALLOWED_SOURCE_IPS"),
-            trusted_proxies=_env_networks(env, "FAST_TRUSTED_PROXIES"),
-            trusted_proxy_count=_env_count(env, "FAST_TRUSTED_PROXY_COUNT"),
-            log_level=(env.get("LOG_LEVEL") or "INFO").upper(),
-            dyno=env.get("DYNO") or None,
-            instances=_env_int(env, "FAST_INSTANCES", 1),
+            fast_jwks_url=read.jwks_url(allow_http),
+            fast_jwt_issuers=read.items("FAST_JWT_ISSUER", DEFAULT_FAST_JWT_ISSUERS),
+            fast_jwt_leeway=read.leeway(),
+            fast_jwks_cache_seconds=read.number("FAST_JWKS_CACHE_SECONDS", cls.fast_jwks_cache_seconds),
+            allowed_source_ips=read.networks("FAST_ALLOWED_SOURCE_IPS"),
+            trusted_proxies=read.networks("FAST_TRUSTED_PROXIES"),
+            trusted_proxy_count=read.integer("FAST_TRUSTED_PROXY_COUNT", 0, low=0, high=10),
+            log_level=read.log_level(),
+            dyno=read.raw("DYNO") or None,
+            instances=read.integer("FAST_INSTANCES", 1),
+            worker_timeout=read.integer(GUNICORN_TIMEOUT_ENV, GUNICORN_TIMEOUT_DEFAULT),
         )
+        return settings, [*read.problems, *settings.problems()]
+
+    def problems(self) -> list[str]:
+        """Rules between settings (each one alone may be fine)."""
+        problems = []
+        if self.call_deadline >= self.worker_timeout:
+            problems.append(
+                f"FAST_CALL_DEADLINE ({self.call_deadline:g} s) must be below gunicorn's worker timeout"
+                f" ({GUNICORN_TIMEOUT_ENV}, {self.worker_timeout} s): gunicorn would kill the call mid-way"
+            )
+        return problems
 
 
 @dataclass(frozen=True)
 class StoreConfig:
-    """One store: who it is in Fast, which adapter serves it, its options."""
+    """One store: who it is in Fast, which adapter serves it, its options.
+
+    ``problems`` lists what is wrong with the store's generic keys (name, adapter,
+    base_url); such a store is kept so its calls answer 503, never 404.
+    """
 
     app_id: str
     name: str
@@ -243,6 +318,7 @@ class StoreConfig:
     base_url: str | None = None
     options: dict[str, Any] = field(default_factory=dict)
     env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
+    problems: tuple[str, ...] = ()
 
     def secret_env_name(self, key: str) -> str:
         slug = re.sub(r"[^A-Z0-9]", "_", self.name.upper())
@@ -259,10 +335,16 @@ class StoreConfig:
 
 
 SANDBOX_STORE = StoreConfig(app_id=SANDBOX_APP_ID, name="sandbox", adapter="sandbox")
+# The keys every store's table has, whatever its adapter; the rest are the adapter's options.
+GENERIC_STORE_KEYS = ("name", "adapter", "base_url")
 
 
 def load_stores(path: str | None, env: Mapping[str, str] | None = None) -> dict[str, StoreConfig]:
-    """Read the stores file; with none, serve the sandbox shop under app_id ``sandbox``."""
+    """Read the stores file; with none, serve the sandbox shop under app_id ``sandbox``.
+
+    A file that cannot be read raises ``ConfigError``; a store whose generic keys are wrong
+    is returned with its ``problems`` so that it alone is refused.
+    """
     env = os.environ if env is None else env
     if path is None:
         return {SANDBOX_APP_ID: SANDBOX_STORE}
@@ -273,39 +355,41 @@ def load_stores(path: str | None, env: Mapping[str, str] | None = None) -> dict[
         raise ConfigError([f"stores file {path} does not exist"]) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError([f"stores file {path} is not valid TOML: {exc}"]) from None
-
-    problems: list[str] = []
-    stores: dict[str, StoreConfig] = {}
-    names: dict[str, str] = {}
     table = data.get("stores")
     if not isinstance(table, dict) or not table:
         raise ConfigError([f'{path}: no [stores."<app_id>"] table'])
+    stores: dict[str, StoreConfig] = {}
+    names: dict[str, str] = {}
     for app_id, entry in table.items():
-        where = f'[stores."{app_id}"]'
-        if not isinstance(entry, dict):
-            problems.append(f"{where} must be a table")
-            continue
-        name = entry.get("name")
-        adapter = entry.get("adapter")
-        if not isinstance(name, str) or not _SLUG.match(name):
-            problems.append(f"{where} name must be a short lowercase slug, got {name!r}")
-            continue
-        if name in names:
-            problems.append(f"{where} name {name!r} is also used by {names[name]!r}")
-        names[name] = app_id
-        if not isinstance(adapter, str):
-            problems.append(f"{where} adapter is missing")
-            continue
-        base_url = entry.get("base_url")
-        if base_url is not None and not isinstance(base_url, str):
-            problems.append(f"{where} base_url must be a string")
-            continue
-        options = {k: v for k, v in entry.items() if k not in {"name", "adapter", "base_url"}}
-        _register_store_secrets(name, env)
-        stores[app_id] = StoreConfig(app_id, name, adapter, base_url, options, env)
-    if problems:
-        raise ConfigError(problems)
+        store = _store(str(app_id), entry, env)
+        if store.name in names:
+            duplicate = f"store {store.name!r} ({app_id}): name is also used by {names[store.name]!r}"
+            store = replace(store, problems=(*store.problems, duplicate))
+        names.setdefault(store.name, app_id)
+        stores[app_id] = store
     return stores
+
+
+def _store(app_id: str, entry: Any, env: Mapping[str, str]) -> StoreConfig:
+    """One store's table, with every problem of its generic keys."""
+    if not isinstance(entry, dict):
+        return StoreConfig(app_id, app_id, "", problems=(f'[stores."{app_id}"] must be a table',))
+    problems: list[str] = []
+    name, adapter, base_url = (entry.get(key) for key in GENERIC_STORE_KEYS)
+    where = f"store {name!r} ({app_id})"
+    if not isinstance(name, str) or not _SLUG.match(name):
+        problems.append(f"store ({app_id}): name must be a short lowercase slug (a-z, 0-9, _ or -), got {name!r}")
+        name = str(name) if isinstance(name, str) else ""
+    if not isinstance(adapter, str) or not adapter:
+        problems.append(f"{where}: adapter is missing")
+        adapter = ""
+    if base_url is not None and not isinstance(base_url, str):
+        problems.append(f"{where}: base_url must be a string, got {base_url!r}")
+        base_url = None
+    options = {k: v for k, v in entry.items() if k not in GENERIC_STORE_KEYS}
+    if name:
+        _register_store_secrets(name, env)
+    return StoreConfig(app_id, name, adapter, base_url, options, env, tuple(problems))
 
 
 def _register_store_secrets(name: str, env: Mapping[str, str]) -> None:

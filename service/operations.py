@@ -14,7 +14,8 @@ from adapters import UnknownAdapter, adapter_class
 from adapters.base import Adapter
 from mappings import model
 from service.config import Settings, StoreConfig
-from service.errors import OrderNotFound, StoreNotFound
+from service.errors import OrderNotFound, StoreMisconfigured, StoreNotFound
+from service.readiness import broken_stores
 from service.state import StateStore
 
 log = logging.getLogger(__name__)
@@ -23,16 +24,29 @@ ID_MAP_TTL = 60 * 24 * 3600
 
 
 class Service:
-    def __init__(self, settings: Settings, stores: dict[str, StoreConfig], state: StateStore) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        stores: dict[str, StoreConfig],
+        state: StateStore,
+        *,
+        config_problems: list[str] | None = None,
+    ) -> None:
         self.settings = settings
         self.stores = stores
         self.state = state
+        # A store with problems is not served (503, never 404); the others are.
+        self.broken = broken_stores(stores, settings)
+        # The stores file itself could not be read: no app_id can be said to be unknown.
+        self.config_problems = list(config_problems or [])
         self._adapters: dict[str, Adapter] = {}
         self._lock = threading.Lock()
 
     # --- stores -----------------------------------------------------------------
 
     def store(self, app_id: str | None) -> StoreConfig:
+        if app_id in self.broken or (self.config_problems and app_id):
+            raise StoreMisconfigured(self.broken.get(app_id or "", self.config_problems))
         if not app_id or app_id not in self.stores:
             raise StoreNotFound(
                 f"no store is configured for app_id {app_id!r}" if app_id else "the call names no app_id"
@@ -49,7 +63,7 @@ class Service:
                     try:
                         cls = adapter_class(store.adapter)
                     except UnknownAdapter as exc:
-                        raise StoreNotFound(str(exc)) from None
+                        raise StoreMisconfigured([str(exc)]) from None
                     adapter = cls(store, self.state, self.settings)
                     self._adapters[store.app_id] = adapter
         return adapter

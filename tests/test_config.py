@@ -66,15 +66,29 @@ def test_no_stores_file_serves_the_sandbox() -> None:
     [
         ("not toml [", "not valid TOML"),
         ("[other]\nx = 1", "no [stores"),
-        ('[stores."a"]\nname = "Bad Name!"\nadapter = "sandbox"', "slug"),
-        ('[stores."a"]\nname = "x"\nadapter = "sandbox"\n[stores."b"]\nname = "x"\nadapter = "sandbox"', "also used"),
-        ('[stores."a"]\nname = "x"', "adapter is missing"),
     ],
 )
-def test_bad_stores_files_are_explained(tmp_path: Any, text: str, problem: str) -> None:
+def test_unreadable_stores_files_are_explained(tmp_path: Any, text: str, problem: str) -> None:
     with pytest.raises(ConfigError) as caught:
         load_stores(write(tmp_path, text))
     assert problem in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ('[stores."a"]\nname = "Bad Name!"\nadapter = "sandbox"', "slug"),
+        ('[stores."b"]\nname = "y"\nadapter = "sandbox"\n[stores."a"]\nname = "y"\nadapter = "sandbox"', "also used"),
+        ('[stores."a"]\nname = "x"', "adapter is missing"),
+        ('[stores."a"]\nname = "x"\nadapter = "sandbox"\nbase_url = 3', "base_url must be a string"),
+        ('[stores."a"]\nname = "x"\nadapter = 7', "adapter is missing"),
+    ],
+)
+def test_a_store_with_bad_generic_keys_carries_its_problems(tmp_path: Any, text: str, problem: str) -> None:
+    # The store is kept (its calls answer 503, not 404); the others are untouched.
+    stores = load_stores(write(tmp_path, text + '\n[stores."ok"]\nname = "fine"\nadapter = "sandbox"'))
+    assert problem in " ".join(stores["a"].problems)
+    assert stores["ok"].problems == ()
 
 
 def test_settings_from_env_validate_numbers() -> None:

@@ -59,7 +59,15 @@ def test_bad_requests_are_refused_with_a_reason(client: Any) -> None:
 
 
 def test_real_stores_are_never_touched(tmp_path: Any) -> None:
-    shop = StoreConfig(app_id="real-shop", name="acme", adapter="woocommerce", base_url="https://shop.test")
+    secrets = {"FAST_STORE_ACME_CONSUMER_KEY": "ck_test", "FAST_STORE_ACME_CONSUMER_SECRET": "cs_test"}
+    shop = StoreConfig(
+        app_id="real-shop",
+        name="acme",
+        adapter="woocommerce",
+        base_url="https://shop.test",
+        options={"payment_method": "cheque"},
+        env=secrets,
+    )
     app = create_app(
         Settings(state_path=str(tmp_path / "s.sqlite3")), stores={"real-shop": shop, "sandbox": SANDBOX_STORE}
     )
