@@ -51,8 +51,8 @@ from typing import Any, ClassVar, Self
 from service.config import GENERIC_STORE_KEYS, StoreConfig
 from service.errors import StoreMisconfigured
 
-# Keys that name a secret whatever the adapter says: such a value never belongs in the file.
-SECRET_KEY = re.compile(r"(?i)(^|_)(token|secret|password|passwd|api_?key|consumer_key|private_key)($|_)")
+# Keys that name a secret whatever the adapter says (access_token, api_key; not cart_token_pool).
+SECRET_KEY = re.compile(r"(?i)(^|_)(token|secret|password|passwd|api_?key|consumer_key|private_key)$")
 _TYPE_WORDS = {str: "a string", int: "a whole number", float: "a number", bool: "true or false"}
 
 
