@@ -92,7 +92,7 @@ _URL_SCHEMES = {
 }
 
 
-class _EnvReader:
+class EnvReader:
     """Reads settings from the environment, collecting every problem instead of stopping at the first."""
 
     def __init__(self, env: Mapping[str, str]) -> None:
@@ -259,7 +259,7 @@ class Settings:
     @classmethod
     def read_env(cls, env: Mapping[str, str] | None = None) -> tuple[Settings, list[str]]:
         """The settings (a default wherever a value is wrong) and every problem found."""
-        read = _EnvReader(os.environ if env is None else env)
+        read = EnvReader(os.environ if env is None else env)
         allow_http = read.flag("FAST_ALLOW_HTTP_UPSTREAM")
         stores_file = read.raw("FAST_STORES_FILE") or ("stores.toml" if Path("stores.toml").is_file() else None)
         settings = cls(

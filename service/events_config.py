@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from service.config import ConfigError, Settings, _env_float, _env_int
+from service.config import ConfigError, EnvReader, Settings
 from service.fast_api import PRODUCTION_URL
 
 
@@ -33,28 +33,28 @@ class EventSettings:
 
     @classmethod
     def from_env(cls, settings: Settings, env: Mapping[str, str] | None = None) -> EventSettings:
-        env = os.environ if env is None else env
-        url = (env.get("FAST_API_URL") or PRODUCTION_URL).rstrip("/")
+        read = EnvReader(os.environ if env is None else env)
+        url = (read.raw("FAST_API_URL") or PRODUCTION_URL).rstrip("/")
         parts = urlsplit(url)
         if parts.scheme != "https" and not (parts.scheme == "http" and settings.allow_http_upstream):
-            raise ConfigError([f"FAST_API_URL must be an https URL, got {url!r}"])
+            read.problems.append(f"FAST_API_URL must be an https URL, got {url!r}")
         default_path = str(Path(settings.state_path).with_name("fast-events.sqlite3"))
-        reconcile = _env_int(env, "FAST_RECONCILE_MINUTES", cls.reconcile_minutes)
-        if reconcile > 59:
-            raise ConfigError([f"FAST_RECONCILE_MINUTES must be 1 to 59, got {reconcile}"])
-        return cls(
+        events = cls(
             fast_api_url=url,
-            queue_path=env.get("FAST_EVENTS_PATH") or default_path,
+            queue_path=read.raw("FAST_EVENTS_PATH") or default_path,
             redis_url=settings.redis_url,
             database_url=settings.database_url,
-            lease_seconds=_env_float(env, "FAST_EVENTS_LEASE", cls.lease_seconds),
-            grace_seconds=_env_float(env, "FAST_EVENTS_GRACE", cls.grace_seconds),
-            backoff_base=_env_float(env, "FAST_EVENTS_BACKOFF_BASE", cls.backoff_base),
-            backoff_cap=_env_float(env, "FAST_EVENTS_BACKOFF_CAP", cls.backoff_cap),
-            max_attempts=_env_int(env, "FAST_EVENTS_MAX_ATTEMPTS", cls.max_attempts),
-            reconcile_minutes=reconcile,
+            lease_seconds=read.number("FAST_EVENTS_LEASE", cls.lease_seconds),
+            grace_seconds=read.number("FAST_EVENTS_GRACE", cls.grace_seconds),
+            backoff_base=read.number("FAST_EVENTS_BACKOFF_BASE", cls.backoff_base),
+            backoff_cap=read.number("FAST_EVENTS_BACKOFF_CAP", cls.backoff_cap),
+            max_attempts=read.integer("FAST_EVENTS_MAX_ATTEMPTS", cls.max_attempts),
+            reconcile_minutes=read.integer("FAST_RECONCILE_MINUTES", cls.reconcile_minutes, high=59),
             fast_timeout=settings.upstream_read_timeout,
         )
+        if read.problems:
+            raise ConfigError(read.problems)
+        return events
 
     def ensure_directory(self) -> None:
         Path(self.queue_path).parent.mkdir(parents=True, exist_ok=True)
