@@ -69,7 +69,7 @@ def events_app(tmp_path: Any, fast_api: FastStandIn, shops: None, monkeypatch: p
     monkeypatch.setenv("FAST_EVENTS_BACKOFF_BASE", "0.5")
     settings = Settings(state_path=str(tmp_path / "state.sqlite3"), allow_http_upstream=True)
     stores = {
-        WOO_APP: StoreConfig(WOO_APP, "woo", "woocommerce", "https://woo.test", {}, ENV),
+        WOO_APP: StoreConfig(WOO_APP, "woo", "woocommerce", "https://woo.test", {"payment_method": "cheque"}, ENV),
         SHOP_APP: StoreConfig(SHOP_APP, "shop", "shopify", "https://fast-test.myshopify.com", {}, ENV),
     }
     app = create_app(settings, stores=stores, state=SQLiteState(settings.state_path))
