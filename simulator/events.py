@@ -153,7 +153,7 @@ class Deployment:
 def _stores(shop_url: str) -> str:
     return (
         f'[stores."{APP_ID}"]\nname = "{NAME}"\nadapter = "woocommerce"\nbase_url = "{shop_url}"\n'
-        'auth = "application_password"\nusername = "simulator"\n'
+        'payment_method = "cheque"\nauth = "application_password"\nusername = "simulator"\n'
     )
 
 

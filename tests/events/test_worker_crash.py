@@ -23,7 +23,10 @@ FAST_ID = "c4a1d2e3-0000-4000-8000-000000000042"
 
 def _env(tmp_path: Path, fast_url: str) -> dict[str, str]:
     stores = tmp_path / "stores.toml"
-    stores.write_text(f'[stores."{WOO_APP}"]\nname = "woo"\nadapter = "woocommerce"\nbase_url = "https://woo.test"\n')
+    stores.write_text(
+        f'[stores."{WOO_APP}"]\nname = "woo"\nadapter = "woocommerce"\nbase_url = "https://woo.test"\n'
+        'payment_method = "cheque"\n'
+    )
     return {
         **{k: v for k, v in os.environ.items() if not k.startswith("FAST_")},
         **ENV,
