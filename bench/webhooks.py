@@ -42,8 +42,8 @@ def _percentiles(values: list[float]) -> dict[str, float]:
     return {"p50_ms": pick(0.50), "p90_ms": pick(0.90), "p99_ms": pick(0.99), "max_ms": round(ordered[-1] * 1000, 1)}
 
 
-def measure(webhooks: int, concurrency: int, worker_threads: int) -> dict[str, Any]:
-    with sim.deployment(worker_threads=worker_threads) as d:
+def measure(webhooks: int, concurrency: int, worker_threads: int, redis_url: str | None = None) -> dict[str, Any]:
+    with sim.deployment(worker_threads=worker_threads, redis_url=redis_url) as d:
         orders = [d.shop.order(100_000 + n, f"bench-fast-{n}", status="cancelled") for n in range(webhooks)]
         d.post(d.shop.order(99_999, "bench-warm-up", status="cancelled"))  # first request of each gunicorn worker
         d.wait(lambda: bool(d.calls_for("bench-warm-up")), 30)
@@ -77,7 +77,7 @@ def measure(webhooks: int, concurrency: int, worker_threads: int) -> dict[str, A
             "concurrency": concurrency,
             "gunicorn_workers": 2,
             "worker_threads": worker_threads,
-            "queue": "SQLite (one file, the default)",
+            "queue": "Redis (REDIS_URL)" if redis_url else "SQLite (one file, the default)",
             "all_delivered": delivered,
             "fast_calls": len(d.fast.calls),
             "answer": _percentiles(answers),
@@ -93,9 +93,10 @@ def main() -> None:
     parser.add_argument("--webhooks", type=int, default=500)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--worker-threads", type=int, default=4)
+    parser.add_argument("--redis-url", help="Put the state and the queue on this Redis (default: SQLite files).")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
-    result = measure(args.webhooks, args.concurrency, args.worker_threads)
+    result = measure(args.webhooks, args.concurrency, args.worker_threads, args.redis_url)
     text = json.dumps(result, indent=2)
     print(text)
     if args.out:

@@ -61,7 +61,11 @@ def drop_event(event_id: str) -> None:
 def work(workers: int) -> None:
     """Run the worker (Procfile ``worker:``): deliveries, retries, the sweep and the reconciliation."""
     _queue().ready()
-    consumer = _queue().huey.create_consumer(workers=workers, worker_type="thread", periodic=True)
+    # An idle Huey worker polls with backoff up to max_delay (10 s by default): SQLite has no blocking
+    # dequeue, so that would be up to 10 s added to a webhook's way to Fast. Half a second costs a read.
+    consumer = _queue().huey.create_consumer(
+        workers=workers, worker_type="thread", periodic=True, initial_delay=0.05, backoff=1.5, max_delay=0.5
+    )
     consumer.run()
 
 

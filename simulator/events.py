@@ -158,8 +158,8 @@ def _stores(shop_url: str) -> str:
 
 
 @contextlib.contextmanager
-def deployment(workers: int = 2, worker_threads: int = 4) -> Iterator[Deployment]:
-    """gunicorn + the events worker + Fast's and the shop's stand-ins, all on 127.0.0.1."""
+def deployment(workers: int = 2, worker_threads: int = 4, redis_url: str | None = None) -> Iterator[Deployment]:
+    """gunicorn + the events worker + Fast's and the shop's stand-ins, all on 127.0.0.1 (queue on SQLite or Redis)."""
     fast = FastStandIn({APP_ID: TOKEN})
     shop = ShopStandIn()
     env = {
@@ -171,6 +171,8 @@ def deployment(workers: int = 2, worker_threads: int = 4) -> Iterator[Deployment
         "FAST_EVENTS_BACKOFF_BASE": "0.5",
         "FAST_EVENTS_BACKOFF_CAP": "5",
     }
+    if redis_url:
+        env["REDIS_URL"] = redis_url
     worker = None
     try:
         with local_server(workers=workers, stores_toml=_stores(shop.url), extra_env=env) as server:
