@@ -32,28 +32,20 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
-import requests
-
 from adapters.base import TRANSITIONS, Adapter, items_of, plan_items, requested_segments
-from adapters.http import UpstreamClient
+from adapters.woocommerce.api import Sub, SubResult, WooApi, WooClient, json_or_none, woo_error
 from adapters.woocommerce.cart_token import CartRef, parse_cart_token
+from adapters.woocommerce.options import WooOptions, rest_auth
 from adapters.woocommerce.token_pool import CartTokenPool
+from adapters.woocommerce.zones import ShippingZones
 from mappings import model
 from mappings import woocommerce as wc
 from mappings.money import from_minor_units
 from service.config import Settings, StoreConfig
-from service.errors import (
-    FastError,
-    InvalidRequest,
-    OrderNotFound,
-    OrderStateConflict,
-    UpstreamRejected,
-    UpstreamUnavailable,
-)
-from service.logs import log_fields, register_secret
+from service.errors import FastError, InvalidRequest, OrderNotFound, ShapeError, UpstreamRejected, UpstreamUnavailable
+from service.logs import log_fields
 from service.state import StateStore
 
 log = logging.getLogger(__name__)
@@ -61,80 +53,6 @@ log = logging.getLogger(__name__)
 CART_RECORD_GRACE = 24 * 3600  # keep a cart's record a day past its token's expiry
 ORDER_RECORD_TTL = 90 * 24 * 3600
 CONVERSION_LOOKBACK = 15 * 60  # how far back a lost checkout answer is looked for
-DEFAULT_ZONES_CACHE = 600
-DEFAULT_TOKEN_POOL = 2
-
-
-class WooClient(UpstreamClient):
-    """The one place a WooCommerce request is made: WooCommerce's error bodies taught to the base client."""
-
-    platform = "woocommerce"
-
-    def translate(self, response: requests.Response) -> FastError:
-        body: Any
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
-        error = wc.woo_error(body, response.status_code)
-        if response.status_code in (401, 403):
-            log.error(
-                "WooCommerce refused the service's credentials: check this store's REST key or application password",
-                extra=log_fields(
-                    platform=self.platform,
-                    status=response.status_code,
-                    code=error.code,
-                    path=response.request.path_url.split("?", 1)[0] if response.request else None,
-                ),
-            )
-            return UpstreamUnavailable("the shop refused the service's credentials")
-        if 400 <= response.status_code < 500:
-            return UpstreamRejected(error.message)
-        return UpstreamUnavailable(f"the shop answered HTTP {response.status_code}")
-
-
-@dataclass
-class Sub:
-    """One Store API request inside a batch, and what it is for."""
-
-    path: str
-    body: dict[str, Any]
-    kind: str
-    method: str = "POST"
-    line_id: str | None = None
-    add: wc.AddItem | None = None
-    key: str | None = None
-    segments: tuple[str, ...] = ()
-
-
-@dataclass
-class SubResult:
-    status: int
-    body: Any
-    headers: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def ok(self) -> bool:
-        return 200 <= self.status < 300
-
-    @property
-    def error(self) -> wc.WooError:
-        return wc.woo_error(self.body, self.status)
-
-    def cart(self) -> dict[str, Any] | None:
-        if self.ok and isinstance(self.body, dict) and isinstance(self.body.get("items"), list):
-            return self.body
-        if self.status == 409 and isinstance(self.body, dict):
-            data = self.body.get("data")
-            if isinstance(data, dict) and isinstance(data.get("cart"), dict):
-                return data["cart"]
-        return None
-
-    def header(self, name: str) -> str | None:
-        for key, value in self.headers.items():
-            if key.lower() == name.lower():
-                return str(value)
-        return None
 
 
 def _new_record(fast_id: str | None) -> dict[str, Any]:
@@ -187,106 +105,40 @@ class WooCommerceAdapter(Adapter):
     ) -> None:
         super().__init__(store, state, settings)
         self.clock = clock
+        self.options, _ = WooOptions.load(store)
+        auth, auth_problem = rest_auth(store, self.options)
         self.client = client or WooClient(
             store.base_url or "http://invalid",
             connect_timeout=settings.upstream_connect_timeout,
             read_timeout=settings.upstream_read_timeout,
             max_attempts=settings.upstream_max_attempts,
         )
-        self.api_root = "/" + str(store.option("api_root", "/wp-json")).strip("/")
-        self.statuses, _ = wc.status_map(store.option("statuses"))
-        self.payment_method = str(store.option("payment_method", "") or "")
-        self.payment_method_title = str(store.option("payment_method_title", "Fast") or "Fast")
-        self.send_expected_total = bool(store.option("send_expected_total", True))
-        zones_cache = store.option("zones_cache_seconds", DEFAULT_ZONES_CACHE)
-        self.zones_cache = zones_cache if isinstance(zones_cache, int) and zones_cache >= 0 else DEFAULT_ZONES_CACHE
+        self.api = WooApi(self.client, self.options.api_root, auth, auth_problem)
+        self.statuses = self.options.statuses
         self.prefix = f"woo:{store.app_id}:"
-        pool = store.option("cart_token_pool", DEFAULT_TOKEN_POOL)
         self.tokens = CartTokenPool(
             state,
             f"{self.prefix}cart-tokens",
-            self._new_cart,
-            size=pool if isinstance(pool, int) and not isinstance(pool, bool) and pool >= 0 else DEFAULT_TOKEN_POOL,
+            self.api.new_cart,
+            size=self.options.cart_token_pool,
             budget=settings.call_deadline,
             clock=clock,
         )
-        self.auth_problem = ""
-        self.auth = self._rest_auth()
+        self.zones = ShippingZones(self.api, state, f"{self.prefix}zones", self.options.zones_cache_seconds)
 
     # --- configuration ----------------------------------------------------------
-
-    def _rest_auth(self) -> tuple[str, str] | None:
-        mode = self.store.option("auth", "consumer_key")
-        if mode == "application_password":
-            user, secret = self.store.option("username"), self.store.secret("application_password")
-        else:
-            user, secret = self.store.secret("consumer_key"), self.store.secret("consumer_secret")
-        register_secret(secret)
-        register_secret(self.store.secret("consumer_key"))
-        plain_http = (self.store.base_url or "").lower().startswith("http://")
-        if mode != "application_password" and plain_http:
-            # WooCommerce would refuse it anyway, and the key would have crossed the network in the clear.
-            self.auth_problem = "WooCommerce REST consumer keys are not sent over plain http"
-            return None
-        if user and secret:
-            return (str(user), secret)
-        self.auth_problem = "the store has no WooCommerce REST credentials configured"
-        return None
 
     @classmethod
     def check_config(cls, store: StoreConfig, settings: Settings) -> list[str]:
         problems = super().check_config(store, settings)
         where = f"store {store.name!r} ({store.app_id})"
-        mode = store.option("auth", "consumer_key")
-        plain_http = (store.base_url or "").lower().startswith("http://")
-        if mode == "consumer_key":
-            for key in ("consumer_key", "consumer_secret"):
-                if not store.secret(key):
-                    problems.append(f"{where}: environment variable {store.secret_env_name(key)} is not set")
-            if plain_http:
-                problems.append(
-                    f"{where}: WooCommerce accepts REST consumer keys over plain http only with OAuth 1.0a,"
-                    ' which this service does not send; use https, or auth = "application_password"'
-                    " for a local development shop"
-                )
-        elif mode == "application_password":
-            if not isinstance(store.option("username"), str) or not store.option("username"):
-                problems.append(f'{where}: auth = "application_password" needs username = "<WordPress user>"')
-            if not store.secret("application_password"):
-                problems.append(
-                    f"{where}: environment variable {store.secret_env_name('application_password')} is not set"
-                )
-        else:
-            problems.append(f'{where}: auth must be "consumer_key" or "application_password", got {mode!r}')
-        method = store.option("payment_method")
-        if not isinstance(method, str) or not method.strip():
-            problems.append(
-                f"{where}: payment_method is required: the id of the WooCommerce payment gateway"
-                ' Fast orders are placed with, e.g. "cheque"'
-            )
-        title = store.option("payment_method_title", "Fast")
-        if not isinstance(title, str) or not title.strip():
-            problems.append(f"{where}: payment_method_title must be a non-empty string")
-        zones_cache = store.option("zones_cache_seconds", DEFAULT_ZONES_CACHE)
-        if isinstance(zones_cache, bool) or not isinstance(zones_cache, int) or zones_cache < 0:
-            problems.append(f"{where}: zones_cache_seconds must be a whole number of seconds")
-        pool = store.option("cart_token_pool", DEFAULT_TOKEN_POOL)
-        if isinstance(pool, bool) or not isinstance(pool, int) or not 0 <= pool <= 20:
-            problems.append(f"{where}: cart_token_pool must be a whole number from 0 to 20")
-        _, status_problems = wc.status_map(store.option("statuses"))
-        problems.extend(f"{where}: {p}" for p in status_problems)
-        return problems
+        _, found = WooOptions.load(store)
+        return problems + [f"{where}: {p}" for p in found]
 
     def close(self) -> None:
-        self.client.session.close()
+        self.api.close()
 
     # --- paths and records --------------------------------------------------------
-
-    def _store_path(self, path: str) -> str:
-        return f"{self.api_root}{wc.STORE_API}/{path}"
-
-    def _rest_path(self, path: str) -> str:
-        return f"{self.api_root}{wc.REST_API}/{path}"
 
     def _record_key(self, session: str) -> str:
         return f"{self.prefix}cart:{session}"
@@ -318,122 +170,6 @@ class WooCommerceAdapter(Adapter):
         if cart.exp <= self.clock():
             raise OrderNotFound("the WooCommerce cart has expired (its Cart-Token is past its expiry)")
         return cart
-
-    # --- Store API calls ------------------------------------------------------------
-
-    def _same_session(self, cart: CartRef, token: str | None) -> None:
-        """The shop answers an unknown token with a brand new cart: that is a cart we no longer have."""
-        if not token:
-            return
-        answered = parse_cart_token(token)
-        if answered is not None and answered.session != cart.session:
-            raise OrderNotFound("the shop no longer recognises this cart's token")
-
-    def _get_cart(self, cart: CartRef) -> tuple[dict[str, Any], str | None]:
-        response = self.client.request(
-            "GET", self._store_path("cart"), headers={"Cart-Token": cart.token}, ok_statuses=(401, 403)
-        )
-        if response.status_code in (401, 403):
-            self._token_refused(_json_or_none(response), response.status_code, response)
-        body = self.client.json(response)
-        self._same_session(cart, response.headers.get("Cart-Token"))
-        if not isinstance(body, dict):
-            raise wc.ShapeError("the shop's cart is not a JSON object")
-        wc.cart_items(body)
-        return body, response.headers.get("Nonce")
-
-    def _new_cart(self) -> CartRef:
-        """A token for a new, empty cart: the shop hands one out with any cart answer."""
-        response = self.client.request("GET", self._store_path("cart"))
-        self.client.json(response)
-        cart = parse_cart_token(response.headers.get("Cart-Token") or "")
-        if cart is None:
-            raise wc.ShapeError("the shop did not hand out a Cart-Token (is the Store API enabled?)")
-        return cart
-
-    def _token_refused(self, body: Any, status: int, response: requests.Response | None = None) -> None:
-        error = wc.woo_error(body, status)
-        if "nonce" in error.code:
-            raise OrderNotFound("the shop no longer accepts this cart's token")
-        if response is not None:
-            raise self.client.translate(response)
-        log.error(
-            "WooCommerce refused a cart request for another reason than its token:"
-            " a security plugin or firewall may block the Store API",
-            extra=log_fields(platform="woocommerce", status=status, code=error.code),
-        )
-        raise UpstreamUnavailable("the shop refused the request")
-
-    def _batch(self, cart: CartRef, subs: list[Sub]) -> list[SubResult]:
-        """One round trip: every sub-request, in order, for this cart."""
-        payload = {
-            "requests": [
-                {
-                    "method": sub.method,
-                    "path": f"{wc.STORE_API}/{sub.path}",
-                    "body": sub.body,
-                    "headers": {"Cart-Token": cart.token},
-                }
-                for sub in subs
-            ]
-        }
-        # Resending is safe unless a sub-request adds to a quantity.
-        idempotent = not any(sub.kind in ("add", "readd") for sub in subs)
-        # The token goes on the outer request too: WooCommerce's SessionHandler reads the session from the
-        # outer HTTP request while Authentication validates each sub-request's header; without the outer
-        # one a real 9.9 shop dies with a 500 (recordings/batch-without-outer-cart-token.jsonl).
-        response = self.client.request(
-            "POST",
-            self._store_path("batch"),
-            headers={"Cart-Token": cart.token},
-            json=payload,
-            idempotent=idempotent,
-        )
-        data = self.client.json(response)
-        answers = data.get("responses") if isinstance(data, dict) else None
-        if not isinstance(answers, list) or len(answers) != len(subs):
-            raise wc.ShapeError("the shop's batch answer does not match the batch it was sent")
-        results: list[SubResult] = []
-        for answer in answers:
-            if not isinstance(answer, dict) or not isinstance(answer.get("status"), int):
-                raise wc.ShapeError("the shop's batch answer holds a malformed response")
-            headers = answer.get("headers") if isinstance(answer.get("headers"), dict) else {}
-            result = SubResult(answer["status"], answer.get("body"), headers)
-            if result.status in (401, 403):
-                self._token_refused(result.body, result.status)
-            if result.status >= 500:
-                raise UpstreamUnavailable(f"the shop failed a cart change ({result.error.message})")
-            self._same_session(cart, result.header("Cart-Token"))
-            results.append(result)
-        return results
-
-    # --- REST v3 calls ----------------------------------------------------------------
-
-    def _rest(self, method: str, path: str, **kwargs: Any) -> requests.Response:
-        if self.auth is None:
-            log.error(
-                "WooCommerce REST call not made", extra=log_fields(platform="woocommerce", reason=self.auth_problem)
-            )
-            raise UpstreamUnavailable(self.auth_problem)
-        return self.client.request(method, self._rest_path(path), auth=self.auth, **kwargs)
-
-    def _get_order(self, order_id: int) -> dict[str, Any]:
-        response = self._rest("GET", f"orders/{order_id}", ok_statuses=(404,))
-        body = self.client.json(response)
-        if response.status_code == 404:
-            raise OrderNotFound(f"WooCommerce order {order_id} not found")
-        if not isinstance(body, dict):
-            raise wc.ShapeError("the shop's order is not a JSON object")
-        return body
-
-    def _put_order(self, order_id: int, changes: dict[str, Any]) -> dict[str, Any]:
-        response = self._rest("PUT", f"orders/{order_id}", json=changes, ok_statuses=(404,))
-        body = self.client.json(response)
-        if response.status_code == 404:
-            raise OrderNotFound(f"WooCommerce order {order_id} not found")
-        if not isinstance(body, dict):
-            raise wc.ShapeError("the shop's order is not a JSON object")
-        return body
 
     # --- hydration --------------------------------------------------------------------
 
@@ -471,7 +207,7 @@ class WooCommerceAdapter(Adapter):
         record = _new_record(order.id)
         items = items_of(order)
         subs = self._item_subs(record, items)  # refuses what Fast cannot name before anything is sent
-        cart = self.tokens.take() or self._new_cart()
+        cart = self.tokens.take() or self.api.new_cart()
         self.tokens.refill_later()
         customer = self._customer_sub(
             order.bill_to if order.bill_to and order.bill_to.country_iso2 else None,
@@ -481,12 +217,12 @@ class WooCommerceAdapter(Adapter):
         if customer:
             subs.append(customer)
         if not subs:
-            body, _ = self._get_cart(cart)
+            body, _ = self.api.get_cart(cart)
             self._remember_cart(record, body, None)
             self._save(cart, record)
             return self._cart_order(cart, record, body)
         try:
-            results = self._batch(cart, subs)
+            results = self.api.batch(cart, subs)
             body = self._absorb_items(record, subs, results)
             for sub, result in zip(subs, results, strict=True):
                 if sub.kind == "add" and not result.ok:
@@ -497,7 +233,7 @@ class WooCommerceAdapter(Adapter):
             self._abandon(cart)
             raise
         if body is None:
-            raise wc.ShapeError("the shop's batch answer holds no cart")
+            raise ShapeError("the shop's batch answer holds no cart")
         self._remember_cart(record, body, results[-1].header("Nonce"))
         self._save(cart, record)
         return self._cart_order(cart, record, body)
@@ -505,11 +241,11 @@ class WooCommerceAdapter(Adapter):
     def read(self, ref: model.OrderRef) -> model.Order:
         cart, order_id = self._resolve(ref.external_id)
         if order_id is not None:
-            return self._order(self._get_order(order_id), ref.fast_order_id)
+            return self._order(self.api.get_order(order_id), ref.fast_order_id)
         assert cart is not None
         self._live(cart)
         record = self._load(cart) or _new_record(ref.fast_order_id)
-        body, _ = self._get_cart(cart)
+        body, _ = self.api.get_cart(cart)
         if record.get("items") and not wc.cart_items(body) and not record.get("pending"):
             # A cart we filled answered empty: WooCommerce dropped the session behind the token.
             raise OrderNotFound("the WooCommerce cart no longer exists (its session ended)")
@@ -550,65 +286,18 @@ class WooCommerceAdapter(Adapter):
         with self.state.lock(self._record_key(cart.session)):
             response = self.client.request(
                 "DELETE",
-                self._store_path("cart/items"),
+                self.api.store_path("cart/items"),
                 headers={"Cart-Token": cart.token},
                 ok_statuses=(401, 403, 404),
             )
             if response.status_code in (401, 403):
-                if "nonce" in wc.woo_error(_json_or_none(response), response.status_code).code:
+                if "nonce" in woo_error(json_or_none(response), response.status_code).code:
                     return  # the shop no longer knows the token: nothing left to delete
                 raise self.client.translate(response)
             self.state.delete(self._record_key(cart.session))
 
     def shipping_zones(self) -> list[model.ShippingZone]:
-        try:
-            return self._shipping_zones()
-        except (KeyError, TypeError, AttributeError, ValueError):
-            raise wc.ShapeError("the shop's shipping zones are not shaped like WooCommerce's") from None
-
-    def _shipping_zones(self) -> list[model.ShippingZone]:
-        cache_key = f"{self.prefix}zones"
-        if self.zones_cache:
-            cached = self.state.get_json(cache_key)
-            if cached is not None:
-                return [model.ShippingZone(z[0], z[1]) for z in cached]
-        zones_body = self.client.json(self._rest("GET", "shipping/zones"))
-        if not isinstance(zones_body, list):
-            raise wc.ShapeError("the shop's shipping zones are not a list")
-        continents: dict[str, list[str]] | None = None
-        found: list[model.ShippingZone] = []
-        for zone in zones_body:
-            zone_id = zone.get("id") if isinstance(zone, dict) else None
-            if not isinstance(zone_id, int):
-                raise wc.ShapeError("a shipping zone has no id")
-            methods = self.client.json(self._rest("GET", f"shipping/zones/{zone_id}/methods"))
-            if not isinstance(methods, list):
-                raise wc.ShapeError("a shipping zone's methods are not a list")
-            if not any(isinstance(m, dict) and m.get("enabled") for m in methods):
-                continue  # a zone without an enabled method ships nothing
-            if zone_id == 0:
-                countries = self.client.json(self._rest("GET", "data/countries"))
-                if not isinstance(countries, list):
-                    raise wc.ShapeError("the shop's country list is not a list")
-                found.extend(
-                    model.ShippingZone(str(c["code"]).upper())
-                    for c in countries
-                    if isinstance(c, dict) and c.get("code")
-                )
-                continue
-            locations = self.client.json(self._rest("GET", f"shipping/zones/{zone_id}/locations"))
-            if not isinstance(locations, list):
-                raise wc.ShapeError("a shipping zone's locations are not a list")
-            if continents is None and any(loc.get("type") == "continent" for loc in locations):
-                data = self.client.json(self._rest("GET", "data/continents"))
-                continents = {
-                    str(c["code"]).upper(): [str(x["code"]).upper() for x in c.get("countries") or []] for c in data
-                }
-            found.extend(wc.zones_from_locations(locations, continents or {}))
-        zones = wc.dedupe_zones(found)
-        if self.zones_cache:
-            self.state.set_json(cache_key, [[z.country_iso2, z.subdivision_iso2] for z in zones], self.zones_cache)
-        return zones
+        return self.zones.get()
 
     # --- cart updates ---------------------------------------------------------------------
 
@@ -642,14 +331,14 @@ class WooCommerceAdapter(Adapter):
         if model.SEGMENT_LINE_ITEM in segments:
             if not record.get("seen") and body is None:
                 # A cart we have never seen (a storefront cart Fast took over): learn its items first.
-                body, nonce = self._get_cart(cart)
+                body, nonce = self.api.get_cart(cart)
                 self._remember_cart(record, body, nonce)
             body, nonce = self._apply_items(cart, record, update.items) or (body, nonce)
             statuses[model.SEGMENT_LINE_ITEM] = model.SegmentStatus(model.SEGMENT_LINE_ITEM, True)
 
         subs = self._segment_subs(record, update, segments)
         if subs:
-            results = self._batch(cart, subs)
+            results = self.api.batch(cart, subs)
             for result in results:
                 body = result.cart() or body
                 nonce = result.header("Nonce") or nonce
@@ -667,7 +356,7 @@ class WooCommerceAdapter(Adapter):
 
         converting = model.SEGMENT_CONVERT in segments
         if body is None and not (converting and not subs):
-            body, nonce = self._get_cart(cart)
+            body, nonce = self.api.get_cart(cart)
         if body is not None:
             self._remember_cart(record, body, nonce)
         self._save(cart, record)
@@ -833,12 +522,12 @@ class WooCommerceAdapter(Adapter):
     def _cancel_cart(self, cart: CartRef, record: dict[str, Any]) -> dict[str, Any]:
         """A cart Fast cancels before conversion: empty it."""
         response = self.client.request(
-            "DELETE", self._store_path("cart/items"), headers={"Cart-Token": cart.token}, ok_statuses=(404,)
+            "DELETE", self.api.store_path("cart/items"), headers={"Cart-Token": cart.token}, ok_statuses=(404,)
         )
         self.client.json(response)
         record["lines"], record["items"], record["canceled"] = [], {}, True
         self._save(cart, record)
-        body, _ = self._get_cart(cart)
+        body, _ = self.api.get_cart(cart)
         return body
 
     # --- items --------------------------------------------------------------------------
@@ -931,13 +620,13 @@ class WooCommerceAdapter(Adapter):
             # If the answer is lost, the next call finds out what happened before acting.
             record["pending"] = {"adds": [_pending_add(s) for s in subs if s.kind == "add"], "lines": before_lines}
             self._save(cart, {**record, "lines": before_lines})
-        results = self._batch(cart, subs)
+        results = self.api.batch(cart, subs)
         failure = next(((s, r) for s, r in zip(subs, results, strict=True) if not _item_ok(s, r)), None)
         if failure is None:
             body = self._absorb_items(record, subs, results)
             record["pending"] = None
             if body is None:
-                raise wc.ShapeError("the shop's batch answer holds no cart")
+                raise ShapeError("the shop's batch answer holds no cart")
             return body, next((r.header("Nonce") for r in reversed(results) if r.header("Nonce")), None)
         # Something was refused: restore the cart to what it was, then say why.
         error = self._item_error(*failure)
@@ -1013,7 +702,7 @@ class WooCommerceAdapter(Adapter):
             return
         reverse.reverse()
         try:
-            undone = self._batch(cart, reverse)
+            undone = self.api.batch(cart, reverse)
         except FastError:
             undone = []
         if len(undone) != len(reverse) or not all(r.ok for r in undone):
@@ -1044,7 +733,7 @@ class WooCommerceAdapter(Adapter):
     def _reconcile(self, cart: CartRef, record: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
         """A previous change's answer was lost: read the cart and adopt the lines it did add."""
         pending = record.get("pending") or {}
-        body, nonce = self._get_cart(cart)
+        body, nonce = self.api.get_cart(cart)
         previous = {k: int(v.get("q", 0)) for k, v in (record.get("items") or {}).items()}
         now = wc.item_quantities(body)
         tracked = [wc.TrackedLine.from_json(x) for x in pending.get("lines") or record.get("lines") or []]
@@ -1079,7 +768,7 @@ class WooCommerceAdapter(Adapter):
         with contextlib.suppress(FastError):
             self.client.request(
                 "DELETE",
-                self._store_path("cart/items"),
+                self.api.store_path("cart/items"),
                 headers={"Cart-Token": cart.token},
                 ok_statuses=(401, 403, 404),
             )
@@ -1094,7 +783,7 @@ class WooCommerceAdapter(Adapter):
             if found is not None:
                 return self._stamp(record, found, target)
         if not record.get("items") or not wc.has_address(record.get("billing")):
-            body, nonce = self._get_cart(cart)
+            body, nonce = self.api.get_cart(cart)
             self._remember_cart(record, body, nonce)
         if not record.get("items"):
             if record.get("unrecorded"):
@@ -1106,10 +795,10 @@ class WooCommerceAdapter(Adapter):
         payload: dict[str, Any] = {
             "billing_address": billing,
             "shipping_address": record.get("shipping") if wc.has_address(record.get("shipping")) else billing,
-            "payment_method": self.payment_method,
+            "payment_method": self.options.payment_method,
             "customer_note": "",
         }
-        if self.send_expected_total and record.get("total") is not None:
+        if self.options.send_expected_total and record.get("total") is not None:
             payload["expected_total"] = str(record["total"])
         record["converting"] = {"at": int(self.clock()), "email": billing.get("email"), "total": record.get("total")}
         self._save(cart, record)
@@ -1122,14 +811,7 @@ class WooCommerceAdapter(Adapter):
 
     def _checkout(self, cart: CartRef, record: dict[str, Any], payload: dict[str, Any]) -> dict[str, Any]:
         for attempt in (1, 2):
-            response = self.client.request(
-                "POST",
-                self._store_path("checkout"),
-                headers={"Cart-Token": cart.token, "Nonce": str(record.get("nonce") or "")},
-                json=payload,
-                idempotent=False,
-                ok_statuses=(400, 401, 402, 403, 404, 409, 422),
-            )
+            response = self.api.checkout(cart, str(record.get("nonce") or ""), payload)
             body = self.client.json(response)
             if response.status_code < 300 and isinstance(body, dict) and isinstance(body.get("order_id"), int):
                 result = body.get("payment_result") or {}
@@ -1140,15 +822,15 @@ class WooCommerceAdapter(Adapter):
             if response.status_code < 300 and not places_order:
                 # A success that names no order: the order may exist. The "converting" marker
                 # stays, so the retry looks for the order instead of placing another.
-                raise wc.ShapeError("the shop answered the checkout without an order id")
-            error = wc.woo_error(body, response.status_code)
+                raise ShapeError("the shop answered the checkout without an order id")
+            error = woo_error(body, response.status_code)
             if response.status_code in (401, 403) and "nonce" in error.code and attempt == 1:
                 # Only shops older than WooCommerce 9.3 get here: until woocommerce/woocommerce#50025
                 # (merged 2024-07-26) the checkout wanted a Nonce even with a Cart-Token; since then
                 # requires_nonce() is "no Cart-Token" (StoreApi/Routes/V1/Checkout.php; the real 9.9.5
                 # checkout.jsonl). The nonce sent is the last one the shop handed out; a stale one
                 # (WordPress nonces last a day) is fetched fresh once.
-                fresh, nonce = self._get_cart(cart)
+                fresh, nonce = self.api.get_cart(cart)
                 self._remember_cart(record, fresh, nonce)
                 continue
             record["converting"] = None
@@ -1178,11 +860,11 @@ class WooCommerceAdapter(Adapter):
         for entry in details if isinstance(details, list) else []:
             if isinstance(entry, dict) and entry.get("key") in ("message", "error", "errorMessage"):
                 message = wc.clean_text(entry.get("value")) or message
-        raise UpstreamRejected(f"the payment method {self.payment_method!r} refused the order: {message}")
+        raise UpstreamRejected(f"the payment method {self.options.payment_method!r} refused the order: {message}")
 
     def _recover_conversion(self, cart: CartRef, record: dict[str, Any]) -> dict[str, Any] | None:
         """An earlier checkout's answer was lost: find out whether it placed the order."""
-        body, nonce = self._get_cart(cart)
+        body, nonce = self.api.get_cart(cart)
         converting = record.get("converting") or {}
         if wc.cart_items(body):
             record["converting"] = None  # the cart is still full: the checkout never happened
@@ -1199,7 +881,7 @@ class WooCommerceAdapter(Adapter):
         }
         if converting.get("email"):
             params["search"] = converting["email"]
-        candidates = self.client.json(self._rest("GET", "orders", params=params))
+        candidates = self.client.json(self.api.rest("GET", "orders", params=params))
         minor = int(record.get("minor") or 2)
         expected = from_minor_units(converting["total"], minor) if converting.get("total") is not None else None
         for order in candidates if isinstance(candidates, list) else []:
@@ -1235,14 +917,14 @@ class WooCommerceAdapter(Adapter):
         lines = [wc.TrackedLine.from_json(x) for x in stamp["lines"]]
         changes = {
             "status": self.statuses[status],
-            "payment_method_title": self.payment_method_title,
+            "payment_method_title": self.options.payment_method_title,
             "meta_data": [
                 {"key": wc.META_FAST_ORDER_ID, "value": stamp["fast_id"]},
                 {"key": wc.META_FAST_STATUS, "value": status},
                 {"key": wc.META_FAST_LINES, "value": wc.fast_lines_meta(lines)},
             ],
         }
-        return self._put_order(order_id, changes)
+        return self.api.put_order(order_id, changes)
 
     # --- orders -------------------------------------------------------------------------
 
@@ -1253,7 +935,7 @@ class WooCommerceAdapter(Adapter):
             raise InvalidRequest(
                 f"WooCommerce order {order_id} is already an order: its contents can no longer change",
             )
-        order = self._get_order(order_id)
+        order = self.api.get_order(order_id)
         statuses = []
         if model.SEGMENT_CONVERT in segments:
             # Converted already; finish the stamping if an earlier attempt stopped short of it.
@@ -1278,17 +960,10 @@ class WooCommerceAdapter(Adapter):
             "status": self.statuses[status],
             "meta_data": [{"key": wc.META_FAST_STATUS, "value": status}],
         }
-        return self._put_order(order_id, changes)
+        return self.api.put_order(order_id, changes)
 
 
 # --- helpers -----------------------------------------------------------------------------
-
-
-def _json_or_none(response: requests.Response) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        return None
 
 
 def _q(snapshot: Mapping[str, Any], key: str | None) -> int:

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from adapters.woocommerce.options import status_map
 from mappings import fast, model
 from mappings import woocommerce as wc
 from tests import openapi
@@ -78,15 +79,15 @@ def test_coupon_reason_codes() -> None:
 
 
 def test_status_map_defaults_and_overrides() -> None:
-    mapping, problems = wc.status_map(None)
+    mapping, problems = status_map(None)
     assert problems == []
     assert mapping[model.STATUS_PENDING] == "on-hold"
     assert mapping[model.STATUS_BOOKED] == "on-hold"
     assert mapping[model.STATUS_PENDING_FULFILLMENT] == "processing"
     assert mapping[model.STATUS_CANCELED] == "cancelled"
-    mapping, problems = wc.status_map({"booked": "wc-fraud-check", "ORDER_STATUS_COMPLETE": "completed"})
+    mapping, problems = status_map({"booked": "wc-fraud-check", "ORDER_STATUS_COMPLETE": "completed"})
     assert problems == [] and mapping[model.STATUS_BOOKED] == "fraud-check"
-    _, problems = wc.status_map({"CART": "pending"})
+    _, problems = status_map({"CART": "pending"})
     assert problems
 
 
