@@ -21,8 +21,12 @@ import pytest
 import responses
 from responses import matchers
 
-from adapters.woocommerce.adapter import WooClient, WooCommerceAdapter, parse_cart_token
+from adapters.woocommerce.adapter import WooCommerceAdapter
+from adapters.woocommerce.api import WooClient
+from adapters.woocommerce.cart_token import parse_cart_token
+from adapters.woocommerce.record import CartRecord, ItemSnapshot
 from mappings import model
+from mappings import woocommerce as wc
 from service.config import Settings, StoreConfig
 from service.errors import InvalidRequest, OrderNotFound, UpstreamRejected, UpstreamUnavailable
 from service.state import SQLiteState
@@ -84,25 +88,11 @@ def batch_answer(tok: str, *answers: tuple[int, Any]) -> dict[str, Any]:
     }
 
 
-def seed_cart(adapter: WooCommerceAdapter, tok: str, **record: Any) -> None:
+def seed_cart(adapter: WooCommerceAdapter, tok: str, **fields: Any) -> None:
+    """The record the service keeps for a cart it has seen, with the fields a test names."""
     cart = parse_cart_token(tok)
     assert cart is not None
-    base = {
-        "fast_id": "F-1",
-        "lines": [],
-        "plans": {},
-        "items": {},
-        "nonce": "4b1d2a9c0e",
-        "billing": None,
-        "shipping": None,
-        "total": None,
-        "minor": 2,
-        "pending": None,
-        "converting": None,
-        "order_id": None,
-        "seen": True,
-    }
-    adapter._save(cart, {**base, **record})
+    adapter.records.save(cart, CartRecord(**{"fast_id": "F-1", "nonce": "4b1d2a9c0e", "seen": True, **fields}))
 
 
 # --- hydration -------------------------------------------------------------------------
@@ -249,7 +239,7 @@ def test_a_token_the_shop_no_longer_knows_is_404_not_an_empty_cart(adapter: WooC
 
 def test_a_cart_whose_session_ended_is_404(adapter: WooCommerceAdapter, rsps: Any) -> None:
     tok = token()
-    seed_cart(adapter, tok, items={"c74d97b01eae257e44aa9d5bade97baf": {"q": 1, "id": 16, "v": []}})
+    seed_cart(adapter, tok, items={"c74d97b01eae257e44aa9d5bade97baf": ItemSnapshot(q=1, id=16)})
     empty = {**fixture("cart_variation.json"), "items": []}
     rsps.get(f"{STORE}/cart", json=empty, headers={"Cart-Token": tok})
     with pytest.raises(OrderNotFound, match="no longer exists"):
@@ -390,8 +380,8 @@ def test_conversion_uses_the_store_api_checkout_then_stamps_the_order(adapter: W
     seed_cart(
         adapter,
         tok,
-        items={"a5771bce93e200c36f7cd9dfd0e5deaa": {"q": 1, "id": 38, "v": []}},
-        lines=[{"id": "L1", "key": "a5771bce93e200c36f7cd9dfd0e5deaa", "qty": 1, "item": 38, "variation": False}],
+        items={"a5771bce93e200c36f7cd9dfd0e5deaa": ItemSnapshot(q=1, id=38)},
+        lines=[wc.TrackedLine(id="L1", key="a5771bce93e200c36f7cd9dfd0e5deaa", qty=1, item=38)],
         billing=cart["billing_address"],
         shipping=cart["shipping_address"],
         total="8256",
@@ -439,7 +429,7 @@ def test_total_changed_at_checkout_is_422_and_no_order(adapter: WooCommerceAdapt
     seed_cart(
         adapter,
         tok,
-        items={"k": {"q": 1, "id": 38, "v": []}},
+        items={"k": ItemSnapshot(q=1, id=38)},
         billing=cart["billing_address"],
         total="8000",
     )
@@ -535,8 +525,8 @@ def test_a_line_that_vanished_from_the_cart(adapter: WooCommerceAdapter, rsps: A
     seed_cart(
         adapter,
         tok,
-        items={gone: {"q": 1, "id": 61, "v": []}},
-        lines=[{"id": "L1", "key": gone, "qty": 1, "item": 61, "variation": False}],
+        items={gone: ItemSnapshot(q=1, id=61)},
+        lines=[wc.TrackedLine(id="L1", key=gone, qty=1, item=61)],
     )
     conflict = fixture("error_invalid_key.json")  # 409 carrying the cart as it is now
     rsps.post(f"{STORE}/batch", json=batch_answer(tok, (409, conflict)), status=207)

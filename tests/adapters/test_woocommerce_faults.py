@@ -199,9 +199,10 @@ def test_a_stale_nonce_is_renewed(fast: FastClient, shop: FakeWooCommerce, woo_a
     adapter = woo_app.extensions["fast.service"].adapter(APP)
     cart = parse_cart_token(cart_id)
     assert cart is not None
-    record = adapter._load(cart)
-    record["nonce"] = "0000000000"
-    adapter._save(cart, record)
+    record = adapter.records.load(cart)
+    assert record is not None
+    record.nonce = "0000000000"
+    adapter.records.save(cart, record)
     fast.call("update", w(b.update("F-nonce", cart_id, convert_cart_to_order=True)))
     assert len(shop.orders) == 1
 
