@@ -84,39 +84,9 @@ def _cart_to_order(cart: Mapping[str, Any], ctx: CartContext) -> model.Order:
     totals = cart["totals"]
     minor = minor_unit(totals)
     exponent = Decimal(1).scaleb(-minor)
-    grouped = lines_by_key(ctx.lines)
-
-    lines: list[model.Line] = []
-    refs_by_key: dict[str, list[model.Line]] = {}
-    for item in cart_items(cart):
-        key = str(item["key"])
-        item_totals = item.get("totals") or {}
-        item_minor = minor_unit(item_totals, minor)
-        qty = int(item.get("quantity") or 0)
-        tracked = grouped.get(key) or []
-        shares = split_quantity(qty, tracked) if tracked else [qty]
-        owners: list[TrackedLine | None] = list(tracked) if tracked else [None]
-        pairs = [(o, s) for o, s in zip(owners, shares, strict=True) if s > 0 or o is None]
-        if not pairs:
-            continue
-        weights = [s for _, s in pairs]
-        subtotals = allocate(minor_amount(item_totals, "line_subtotal", item_minor), weights, exponent)
-        nets = allocate(minor_amount(item_totals, "line_total", item_minor), weights, exponent)
-        taxes = allocate(minor_amount(item_totals, "line_total_tax", item_minor), weights, exponent)
-        for (owner, share), subtotal, net, tax in zip(pairs, subtotals, nets, taxes, strict=True):
-            line = _line(item, key, owner, share, subtotal, net, tax, exponent)
-            lines.append(line)
-            refs_by_key.setdefault(key, []).append(line)
-
+    lines, refs_by_key = _cart_lines(cart, lines_by_key(ctx.lines), minor, exponent)
     plans, shipping, physical_keys = _plans(cart, ctx, refs_by_key, minor, exponent)
-    if physical_keys is not None:
-        for line in lines:
-            shipped = line.external_id in physical_keys
-            line.fulfillment_mode = model.FULFILLMENT_PHYSICAL if shipped else model.FULFILLMENT_DIGITAL
-    elif cart.get("needs_shipping") is False:
-        for line in lines:
-            line.fulfillment_mode = model.FULFILLMENT_DIGITAL
-
+    _mark_fulfillment(lines, physical_keys, cart.get("needs_shipping"))
     coupons = _cart_coupons(cart, minor, free_shipping_selected=_free_shipping_selected(cart))
     order = model.Order(
         id=ctx.fast_id,
@@ -139,6 +109,45 @@ def _cart_to_order(cart: Mapping[str, Any], ctx: CartContext) -> model.Order:
         # Fast has no fee field: the fees are inside total_amount (and their tax inside total_tax).
         order.custom_values.append(model.CustomValue("woocommerce_fees", format(fees, "f")))
     return order
+
+
+def _cart_lines(
+    cart: Mapping[str, Any], grouped: Mapping[str, list[TrackedLine]], minor: int, exponent: Decimal
+) -> tuple[list[model.Line], dict[str, list[model.Line]]]:
+    """Each cart item as Fast lines (one per Fast line sharing it), and the lines by cart item key."""
+    lines: list[model.Line] = []
+    refs_by_key: dict[str, list[model.Line]] = {}
+    for item in cart_items(cart):
+        key = str(item["key"])
+        item_totals = item.get("totals") or {}
+        item_minor = minor_unit(item_totals, minor)
+        qty = int(item.get("quantity") or 0)
+        tracked = grouped.get(key) or []
+        shares = split_quantity(qty, tracked) if tracked else [qty]
+        owners: list[TrackedLine | None] = list(tracked) if tracked else [None]
+        pairs = [(o, s) for o, s in zip(owners, shares, strict=True) if s > 0 or o is None]
+        if not pairs:
+            continue
+        weights = [s for _, s in pairs]
+        subtotals = allocate(minor_amount(item_totals, "line_subtotal", item_minor), weights, exponent)
+        nets = allocate(minor_amount(item_totals, "line_total", item_minor), weights, exponent)
+        taxes = allocate(minor_amount(item_totals, "line_total_tax", item_minor), weights, exponent)
+        for (owner, share), subtotal, net, tax in zip(pairs, subtotals, nets, taxes, strict=True):
+            line = _line(item, key, owner, share, subtotal, net, tax, exponent)
+            lines.append(line)
+            refs_by_key.setdefault(key, []).append(line)
+    return lines, refs_by_key
+
+
+def _mark_fulfillment(lines: list[model.Line], physical_keys: set[str] | None, needs_shipping: Any) -> None:
+    """Lines in a shipping package are shipped; the others (or all, when nothing needs shipping) are digital."""
+    if physical_keys is not None:
+        for line in lines:
+            shipped = line.external_id in physical_keys
+            line.fulfillment_mode = model.FULFILLMENT_PHYSICAL if shipped else model.FULFILLMENT_DIGITAL
+    elif needs_shipping is False:
+        for line in lines:
+            line.fulfillment_mode = model.FULFILLMENT_DIGITAL
 
 
 def _line(

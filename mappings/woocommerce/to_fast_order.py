@@ -49,52 +49,8 @@ def _order_to_fast(order: Mapping[str, Any], status_map: Mapping[str, str], fast
     lines: list[model.Line] = []
     for item in order["line_items"]:
         lines.extend(_order_lines(item, refs, used, exponent))
-    free_shipping = any(s.get("method_id") == FREE_SHIPPING_METHOD for s in order.get("shipping_lines") or [])
-    coupons = []
-    for coupon in order.get("coupon_lines") or []:
-        amount = decimal_amount(coupon.get("discount"))
-        shipping = not amount and free_shipping
-        coupons.append(
-            model.Discount(
-                code=str(coupon.get("code")),
-                description="Free shipping" if shipping else None,
-                origin=model.ORIGIN_USER,
-                type=model.DISCOUNT_SHIPPING if shipping else model.DISCOUNT_REGULAR,
-                applied=True,
-                total_amount=amount,
-            )
-        )
-    plans = []
-    ship_to = fast_address(order.get("shipping"))
-    for index, shipping_line in enumerate(order.get("shipping_lines") or []):
-        rate_id = str(shipping_line.get("method_id") or "")
-        if shipping_line.get("instance_id") not in (None, "", 0, "0"):
-            rate_id = f"{rate_id}:{shipping_line['instance_id']}"
-        cost = decimal_amount(shipping_line.get("total"))
-        tax = decimal_amount(shipping_line.get("total_tax"))
-        option = model.ShippingOption(
-            id=rate_id,
-            external_id=rate_id,
-            name=clean_text(shipping_line.get("method_title")),
-            shipment_type=model.OPTION_PICKUP
-            if shipping_line.get("method_id") in PICKUP_METHODS
-            else model.OPTION_OTHER,
-            cost=cost,
-            tax=tax,
-            total=cost + tax,
-        )
-        plans.append(
-            model.ShipmentPlan(
-                id=str(index),
-                external_id=str(index),
-                ship_to=ship_to,
-                lines=[
-                    model.LineRef(id=line.id, quantity=line.quantity, external_id=line.external_id) for line in lines
-                ],
-                selected_option=option,
-                available_options=[option],
-            )
-        )
+    coupons = _order_coupons(order)
+    plans = _order_plans(order, lines)
     fee_total = sum((decimal_amount(f.get("total")) for f in order.get("fee_lines") or []), ZERO)
     result = model.Order(
         id=fast_id or str_or_none(meta_value(order, META_FAST_ORDER_ID)),
@@ -120,23 +76,74 @@ def _order_to_fast(order: Mapping[str, Any], status_map: Mapping[str, str], fast
     return result
 
 
+def _order_coupons(order: Mapping[str, Any]) -> list[model.Discount]:
+    free_shipping = any(s.get("method_id") == FREE_SHIPPING_METHOD for s in order.get("shipping_lines") or [])
+    coupons = []
+    for coupon in order.get("coupon_lines") or []:
+        amount = decimal_amount(coupon.get("discount"))
+        shipping = not amount and free_shipping
+        coupons.append(
+            model.Discount(
+                code=str(coupon.get("code")),
+                description="Free shipping" if shipping else None,
+                origin=model.ORIGIN_USER,
+                type=model.DISCOUNT_SHIPPING if shipping else model.DISCOUNT_REGULAR,
+                applied=True,
+                total_amount=amount,
+            )
+        )
+    return coupons
+
+
+def _order_plans(order: Mapping[str, Any], lines: list[model.Line]) -> list[model.ShipmentPlan]:
+    """One plan per shipping line, each holding every line (REST v3 does not say which line ships how)."""
+    plans = []
+    ship_to = fast_address(order.get("shipping"))
+    for index, shipping_line in enumerate(order.get("shipping_lines") or []):
+        option = _shipping_line_option(shipping_line)
+        plans.append(
+            model.ShipmentPlan(
+                id=str(index),
+                external_id=str(index),
+                ship_to=ship_to,
+                lines=[
+                    model.LineRef(id=line.id, quantity=line.quantity, external_id=line.external_id) for line in lines
+                ],
+                selected_option=option,
+                available_options=[option],
+            )
+        )
+    return plans
+
+
+def _shipping_line_option(shipping_line: Mapping[str, Any]) -> model.ShippingOption:
+    rate_id = str(shipping_line.get("method_id") or "")
+    if shipping_line.get("instance_id") not in (None, "", 0, "0"):
+        rate_id = f"{rate_id}:{shipping_line['instance_id']}"
+    cost = decimal_amount(shipping_line.get("total"))
+    tax = decimal_amount(shipping_line.get("total_tax"))
+    return model.ShippingOption(
+        id=rate_id,
+        external_id=rate_id,
+        name=clean_text(shipping_line.get("method_title")),
+        shipment_type=model.OPTION_PICKUP if shipping_line.get("method_id") in PICKUP_METHODS else model.OPTION_OTHER,
+        cost=cost,
+        tax=tax,
+        total=cost + tax,
+    )
+
+
 def _order_lines(
     item: Mapping[str, Any], refs: list[OrderLineRef], used: set[int], exponent: Decimal
 ) -> list[model.Line]:
     variation_id = int(item.get("variation_id") or 0)
     product_id = int(item.get("product_id") or 0)
     qty = int(item.get("quantity") or 0)
-    owners = [
-        (i, r)
-        for i, r in enumerate(refs)
-        if i not in used and (r.item == variation_id if variation_id else (r.item == product_id and not r.variation))
-    ]
-    for i, _ in owners:
-        used.add(i)
+    owners = _claim_refs(refs, used, product_id, variation_id)
     subtotal = decimal_amount(item.get("subtotal"))
     net = decimal_amount(item.get("total"))
     tax = decimal_amount(item.get("total_tax"))
-    tracked = [TrackedLine(id=r.id, key=str(item.get("id")), qty=r.qty) for _, r in owners]
+    tracked = [TrackedLine(id=r.id, key=str(item.get("id")), qty=r.qty) for r in owners]
     shares = split_quantity(qty, tracked) if tracked else [qty]
     names: list[str | None] = [t.id for t in tracked] if tracked else [None]
     pairs = [(n, s) for n, s in zip(names, shares, strict=True) if s > 0 or n is None]
@@ -148,11 +155,7 @@ def _order_lines(
         allocate(tax, weights, exponent),
         strict=True,
     )
-    options = [
-        model.CustomValue(str(m.get("display_key") or m.get("key")), str(m.get("display_value") or m.get("value")))
-        for m in item.get("meta_data") or []
-        if isinstance(m, Mapping) and not str(m.get("key", "_")).startswith("_") and variation_id
-    ]
+    options = _variation_options(item) if variation_id else []
     out = []
     for (name, share), sub, line_net, line_tax in parts:
         out.append(
@@ -175,3 +178,23 @@ def _order_lines(
     return out
 
 
+
+
+def _claim_refs(refs: list[OrderLineRef], used: set[int], product_id: int, variation_id: int) -> list[OrderLineRef]:
+    """The Fast lines recorded for an order line (its variation, or its simple product), each claimed once."""
+    owners = [
+        (i, r)
+        for i, r in enumerate(refs)
+        if i not in used and (r.item == variation_id if variation_id else (r.item == product_id and not r.variation))
+    ]
+    used.update(i for i, _ in owners)
+    return [r for _, r in owners]
+
+
+def _variation_options(item: Mapping[str, Any]) -> list[model.CustomValue]:
+    """A variation's attributes as the order line's meta shows them (hidden ``_`` keys left out)."""
+    return [
+        model.CustomValue(str(m.get("display_key") or m.get("key")), str(m.get("display_value") or m.get("value")))
+        for m in item.get("meta_data") or []
+        if isinstance(m, Mapping) and not str(m.get("key", "_")).startswith("_")
+    ]
