@@ -31,7 +31,7 @@ from service.config import Settings, StoreConfig
 from service.errors import InvalidRequest, OrderNotFound, UpstreamRejected, UpstreamUnavailable
 from service.state import SQLiteState
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "woocommerce"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "woocommerce"
 BASE = "https://shop.example"
 STORE = f"{BASE}/wp-json/wc/store/v1"
 REST = f"{BASE}/wp-json/wc/v3"

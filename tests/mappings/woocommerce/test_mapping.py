@@ -10,7 +10,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from adapters.woocommerce.options import status_map
 from mappings import fast, model
 from mappings import woocommerce as wc
 from tests import openapi
@@ -78,19 +77,6 @@ def test_coupon_reason_codes() -> None:
     assert wc.coupon_reason_code("Sorry, no.") == "COUPON_REFUSED"
 
 
-def test_status_map_defaults_and_overrides() -> None:
-    mapping, problems = status_map(None)
-    assert problems == []
-    assert mapping[model.STATUS_PENDING] == "on-hold"
-    assert mapping[model.STATUS_BOOKED] == "on-hold"
-    assert mapping[model.STATUS_PENDING_FULFILLMENT] == "processing"
-    assert mapping[model.STATUS_CANCELED] == "cancelled"
-    mapping, problems = status_map({"booked": "wc-fraud-check", "ORDER_STATUS_COMPLETE": "completed"})
-    assert problems == [] and mapping[model.STATUS_BOOKED] == "fraud-check"
-    _, problems = status_map({"CART": "pending"})
-    assert problems
-
-
 def test_fast_status_of_an_order() -> None:
     mapping = dict(wc.DEFAULT_STATUS_MAP)
     ours = {"status": "on-hold", "meta_data": [{"key": "_fast_status", "value": model.STATUS_BOOKED}]}
@@ -156,7 +142,7 @@ def test_clean_text() -> None:
 
 
 def test_fees_and_order_numbers_ride_in_custom_values_and_stay_contract_valid() -> None:
-    fixtures = Path(__file__).resolve().parents[1] / "fixtures" / "woocommerce"
+    fixtures = Path(__file__).resolve().parents[2] / "fixtures" / "woocommerce"
     cart = json.loads((fixtures / "cart.json").read_text())
     cart["totals"]["total_fees"] = "250"
     cart["totals"]["total_price"] = "8506"

@@ -20,7 +20,7 @@ from app import create_app
 from service.config import Settings
 from service.state import SQLiteState
 from tests import bodies as b
-from tests.adapters.test_woocommerce_checkout import APP, status_update, store_for, w
+from tests.adapters.woocommerce.test_checkout import APP, status_update, store_for, w
 from tests.conftest import FastClient
 from tests.fakes.woocommerce import FakeWooCommerce, standard_shop
 

@@ -13,7 +13,7 @@ from adapters.woocommerce.cart_token import parse_cart_token
 from mappings import model
 from service.config import Settings
 from service.state import SQLiteState
-from tests.adapters.test_woocommerce_checkout import store_for
+from tests.adapters.woocommerce.test_checkout import store_for
 from tests.fakes.woocommerce import FakeWooCommerce, standard_shop
 
 

@@ -16,12 +16,12 @@ import pytest
 import responses
 from flask import Flask
 
-from adapters.woocommerce.adapter import parse_cart_token
+from adapters.woocommerce.cart_token import parse_cart_token
 from app import create_app
 from service.config import Settings, StoreConfig
 from service.state import SQLiteState
 from tests import bodies as b
-from tests.adapters.test_woocommerce_checkout import APP, store_for, totals, w
+from tests.adapters.woocommerce.test_checkout import APP, store_for, totals, w
 from tests.conftest import FastClient
 from tests.fakes.woocommerce import FakeWooCommerce, standard_shop
 
