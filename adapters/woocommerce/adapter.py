@@ -75,6 +75,8 @@ class WooCommerceAdapter(Adapter):
             max_attempts=settings.upstream_max_attempts,
         )
         self.api = WooApi(self.client, self.options.api_root, auth, auth_problem)
+        # What code outside this package reads (adapters/woocommerce/webhooks.py): the REST root and credentials.
+        self.api_root, self.auth, self.auth_problem = self.options.api_root, auth, auth_problem
         self.prefix = f"woo:{store.app_id}:"
         self.records = CartRecords(state, self.prefix, clock)
         self.items = CartItems(self.api, self.records, store.name)

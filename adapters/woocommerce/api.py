@@ -25,7 +25,7 @@ from service.logs import log_fields
 log = logging.getLogger(__name__)
 
 STORE_API = "/wc/store/v1"
-REST_API = "/wc/v3"
+REST_API = wc.REST_API  # "/wc/v3"
 
 
 @dataclass

@@ -52,6 +52,11 @@ from mappings.woocommerce.to_fast import (
 from mappings.woocommerce.to_fast_order import order_to_fast
 from mappings.woocommerce.to_woocommerce import AddItem, add_item_body, woo_address
 
+# Kept importable for the webhooks helper's code written against the old module (adapters/woocommerce/webhooks.py,
+# mappings/woocommerce/events.py); new code takes the path from adapters/woocommerce/api.py, which owns the URLs.
+REST_API = "/wc/v3"
+_order_line_refs = order_line_refs
+
 __all__ = [
     "COUPON_TYPE_LABELS",
     "DEFAULT_STATUS_MAP",
@@ -60,6 +65,7 @@ __all__ = [
     "META_FAST_ORDER_ID",
     "META_FAST_STATUS",
     "PICKUP_METHODS",
+    "REST_API",
     "WOO_TO_FAST_STATUS",
     "AddItem",
     "CartContext",
