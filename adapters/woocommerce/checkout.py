@@ -16,7 +16,7 @@ from typing import Any
 
 import requests
 
-from adapters.base import TRANSITIONS
+from adapters.base import STATUS_TRANSITIONS
 from adapters.woocommerce.api import WooApi, WooError, woo_error
 from adapters.woocommerce.cart_token import CartRef
 from adapters.woocommerce.items import CartItems
@@ -53,7 +53,7 @@ class Checkout:
 
     def convert(self, cart: CartRef, record: CartRecord, then_status: str | None) -> dict[str, Any]:
         """Place the cart's order through the Store API checkout, then stamp Fast's ids on it."""
-        target = then_status if then_status and then_status in TRANSITIONS[model.STATUS_PENDING] else None
+        target = then_status if then_status and then_status in STATUS_TRANSITIONS[model.STATUS_PENDING] else None
         if record.converting is not None:
             found = self._recover(cart, record)
             if found is not None:

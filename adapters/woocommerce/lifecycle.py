@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from adapters.base import TRANSITIONS, requested_segments
+from adapters.base import STATUS_TRANSITIONS, requested_segments
 from adapters.woocommerce.api import WooApi
 from adapters.woocommerce.cart_token import CartRef
 from adapters.woocommerce.checkout import Checkout
 from adapters.woocommerce.record import CartRecord, CartRecords
 from mappings import model
 from mappings import woocommerce as wc
-from service.errors import InvalidRequest
+from service.errors import InvalidRequest, OrderStateConflict
 
 
 class Lifecycle:
@@ -49,8 +49,8 @@ class Lifecycle:
             return order  # a retried status change is a no-op
         if status not in self.statuses:
             raise InvalidRequest(f"status {status} cannot be set on a WooCommerce order")
-        if status not in TRANSITIONS.get(current, set()):
-            raise InvalidRequest(f"WooCommerce order {order_id} cannot go from {current} to {status}")
+        if status not in STATUS_TRANSITIONS.get(current, set()):
+            raise OrderStateConflict(f"WooCommerce order {order_id} cannot go from {current} to {status}")
         changes: dict[str, Any] = {
             "status": self.statuses[status],
             "meta_data": [{"key": wc.META_FAST_STATUS, "value": status}],

@@ -10,27 +10,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from adapters.base import TRANSITIONS
+from adapters.base import STATUS_TRANSITIONS, refused_coupon
 from adapters.woocommerce.api import Sub, SubKind, SubResult, WooApi
 from adapters.woocommerce.cart_token import CartRef
 from adapters.woocommerce.record import CartRecord
 from mappings import model
 from mappings import woocommerce as wc
-from mappings.money import from_minor_units
-from service.errors import InvalidRequest
+from service.errors import InvalidRequest, OrderStateConflict
 
 ADDRESS_SEGMENTS = (model.SEGMENT_BILLING_ADDRESS, model.SEGMENT_SHIPPING_ADDRESS)
-
-
-def refused_coupon(code: str, message: str | None, minor: int) -> model.Discount:
-    """A coupon the shop would not apply, as Fast shows it: not applied, worth nothing."""
-    return model.Discount(
-        code=code,
-        description=message,
-        origin=model.ORIGIN_USER,
-        applied=False,
-        total_amount=from_minor_units(0, minor),
-    )
 
 
 def check(update: model.OrderUpdate, segments: list[str]) -> None:
@@ -44,10 +32,10 @@ def check(update: model.OrderUpdate, segments: list[str]) -> None:
     if model.SEGMENT_ORDER_STATUS in segments:
         status = update.status or ""
         if model.SEGMENT_CONVERT in segments:
-            if status != model.STATUS_PENDING and status not in TRANSITIONS[model.STATUS_PENDING]:
-                raise InvalidRequest(f"a new order cannot go from {model.STATUS_PENDING} to {status}")
+            if status != model.STATUS_PENDING and status not in STATUS_TRANSITIONS[model.STATUS_PENDING]:
+                raise OrderStateConflict(f"a new order cannot go from {model.STATUS_PENDING} to {status}")
         elif status != model.STATUS_CANCELED:
-            raise InvalidRequest(f"the cart has not been converted to an order: it cannot become {status}")
+            raise OrderStateConflict(f"the cart has not been converted to an order: it cannot become {status}")
 
 
 def check_plan(record: CartRecord, update: model.OrderUpdate, segments: list[str]) -> None:
@@ -166,7 +154,7 @@ def apply_segments(
             progress.statuses[segment] = outcome(segment, sub, result, progress.body, update)
         coupon = progress.statuses.get(model.SEGMENT_COUPON)
         if sub.kind == SubKind.COUPON and coupon is not None and not coupon.status:
-            progress.refused = refused_coupon(sub.body["code"], coupon.message, record.minor)
+            progress.refused = refused_coupon(sub.body["code"], coupon.message)
 
 
 def outcome(
