@@ -175,30 +175,38 @@ def _type_problem(value: Any, hint: Any) -> str | None:
     if hint is Any:
         return None
     origin = typing.get_origin(hint)
-    args = typing.get_args(hint)
     if origin in (typing.Union, types.UnionType):
         # TOML has no null: an optional key is simply left out, so only the other type is checked.
-        inner = [a for a in args if a is not type(None)]
+        inner = [a for a in typing.get_args(hint) if a is not type(None)]
         return _type_problem(value, inner[0]) if len(inner) == 1 else None
-    if origin in (list, tuple):
-        item = args[0] if args else Any
-        if not isinstance(value, list) or any(_type_problem(v, item) for v in value):
-            return f"a list of {_word(item, plural=True)}"
-        return None
+    if origin in (list, tuple, dict):
+        return _container_problem(value, origin, typing.get_args(hint))
+    if hint in _SCALAR_CHECKS:
+        fits, word = _SCALAR_CHECKS[hint]
+        return None if fits(value) else word
+    if isinstance(hint, type):
+        return None if isinstance(value, hint) else _word(hint)
+    return None
+
+
+def _container_problem(value: Any, origin: Any, args: tuple[Any, ...]) -> str | None:
     if origin is dict:
         item = args[1] if len(args) == 2 else Any
         if not isinstance(value, dict) or any(_type_problem(v, item) for v in value.values()):
             return f"a table of {_word(item, plural=True)}"
         return None
-    if hint is bool:
-        return None if isinstance(value, bool) else "true or false"
-    if hint is float:
-        return None if isinstance(value, int | float) and not isinstance(value, bool) else "a number"
-    if hint is int:
-        return None if isinstance(value, int) and not isinstance(value, bool) else "a whole number"
-    if isinstance(hint, type):
-        return None if isinstance(value, hint) else _word(hint)
+    item = args[0] if args else Any
+    if not isinstance(value, list) or any(_type_problem(v, item) for v in value):
+        return f"a list of {_word(item, plural=True)}"
     return None
+
+
+# A bool is not a number here, though Python says it is an int.
+_SCALAR_CHECKS: dict[Any, tuple[Any, str]] = {
+    bool: (lambda v: isinstance(v, bool), "true or false"),
+    float: (lambda v: isinstance(v, int | float) and not isinstance(v, bool), "a number"),
+    int: (lambda v: isinstance(v, int) and not isinstance(v, bool), "a whole number"),
+}
 
 
 def _word(hint: Any, plural: bool = False) -> str:

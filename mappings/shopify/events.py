@@ -94,8 +94,21 @@ def refund(app_id: str, payload: Mapping[str, Any]) -> list[ev.Event]:
     lines = [ev.LineQuantity(lid, int(i.get("quantity") or 0)) for i in items if (lid := _line_id(i.get("line_item")))]
     if items and not lines:
         return []  # lines no Fast order has: not a Fast order
-    tax = sum((_amount(i.get("total_tax")) for i in items), ZERO)
-    shipping = ZERO
+    shipping, shipping_tax = _refunded_shipping(payload)
+    tax = sum((_amount(i.get("total_tax")) for i in items), ZERO) + shipping_tax
+    returned = _returned(payload)
+    if returned is None:
+        returned = sum((_amount(i.get("subtotal")) for i in items), ZERO) + tax + shipping
+    amount = returned
+    note = str(payload.get("note") or "").strip() or None
+    detail = ev.Refund(str(payload["id"]), amount, tax, shipping, lines, ev.REFUND_OTHER, note)
+    order_id = str(payload["order_id"])
+    return [ev.Event(app_id, PLATFORM, ev.REFUND, f"refund:{payload['id']}", order_id, None, detail)]
+
+
+def _refunded_shipping(payload: Mapping[str, Any]) -> tuple[Decimal, Decimal]:
+    """Shipping refunded and its tax: refund_shipping_lines, and shipping_refund adjustments."""
+    shipping = tax = ZERO
     for line in payload.get("refund_shipping_lines") or []:
         shipping += _money_set(line.get("subtotal_amount_set"))
         tax += _money_set(line.get("tax_amount_set"))
@@ -104,18 +117,17 @@ def refund(app_id: str, payload: Mapping[str, Any]) -> list[ev.Event]:
             # Adjustments are written as negative amounts.
             shipping += -_amount(adjustment.get("amount"))
             tax += -_amount(adjustment.get("tax_amount"))
+    return shipping, tax
+
+
+def _returned(payload: Mapping[str, Any]) -> Decimal | None:
+    """What the successful refund transactions gave back, or None when the payload has none."""
     returned = [
         _amount(t.get("amount"))
         for t in payload.get("transactions") or []
         if t.get("kind") == "refund" and t.get("status") == "success"
     ]
-    amount = (
-        sum(returned, ZERO) if returned else sum((_amount(i.get("subtotal")) for i in items), ZERO) + tax + shipping
-    )
-    note = str(payload.get("note") or "").strip() or None
-    detail = ev.Refund(str(payload["id"]), amount, tax, shipping, lines, ev.REFUND_OTHER, note)
-    order_id = str(payload["order_id"])
-    return [ev.Event(app_id, PLATFORM, ev.REFUND, f"refund:{payload['id']}", order_id, None, detail)]
+    return sum(returned, ZERO) if returned else None
 
 
 def shipment(app_id: str, payload: Mapping[str, Any]) -> list[ev.Event]:
