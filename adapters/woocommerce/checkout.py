@@ -70,9 +70,19 @@ class Checkout:
 
     def _payload(self, cart: CartRef, record: CartRecord) -> dict[str, Any]:
         """The checkout body, refusing a cart that cannot become an order yet."""
-        if not record.items or not wc.has_address(record.billing):
+        seen = record.total
+        checks_total = self.options.shop_checks_expected_total and self.options.send_expected_total
+        if not record.items or not wc.has_address(record.billing) or not checks_total:
             body, nonce = self.api.get_cart(cart)
             record.remember(body, nonce)
+            if not checks_total and seen is not None and record.total != seen:
+                # WooCommerce before 11.1 ignores expected_total (checkout would place the new total):
+                # the cart the shopper was shown is compared here instead, and nothing is placed.
+                self.records.save(cart, record)
+                raise UpstreamRejected(
+                    f"the order total changed since the shopper saw it ({from_minor_units(seen, record.minor)}"
+                    f" then, {from_minor_units(record.total or 0, record.minor)} now); read the order again"
+                )
         if not record.items:
             if record.unrecorded:
                 raise self.items.cart_record_lost(record, "convert")

@@ -62,6 +62,9 @@ class WooOptions:
     api_root: str = "/wp-json"
     statuses: dict[str, str] = field(default_factory=lambda: dict(wc.DEFAULT_STATUS_MAP))
     send_expected_total: bool = True
+    # WooCommerce 11.1+ refuses a checkout whose total is above expected_total; older shops ignore it,
+    # so unless this is true the cart is read (one round trip) and its total compared before the checkout.
+    shop_checks_expected_total: bool = False
     zones_cache_seconds: int = DEFAULT_ZONES_CACHE
     cart_token_pool: int = DEFAULT_TOKEN_POOL
 
@@ -84,6 +87,9 @@ class WooOptions:
         pool = store.option("cart_token_pool", DEFAULT_TOKEN_POOL)
         if not _whole(pool, 0, MAX_TOKEN_POOL):
             problems.append(f"cart_token_pool must be a whole number from 0 to {MAX_TOKEN_POOL}")
+        checks_total = store.option("shop_checks_expected_total", False)
+        if not isinstance(checks_total, bool):
+            problems.append("shop_checks_expected_total must be true or false")
         statuses, status_problems = status_map(store.option("statuses"))
         problems.extend(status_problems)
         username = store.option("username")
@@ -95,6 +101,7 @@ class WooOptions:
             api_root="/" + str(store.option("api_root", "/wp-json")).strip("/"),
             statuses=statuses,
             send_expected_total=bool(store.option("send_expected_total", True)),
+            shop_checks_expected_total=checks_total is True,
             # The adapter has always accepted any int >= 0 here (only check_config also refuses True/False).
             zones_cache_seconds=(
                 zones_cache if isinstance(zones_cache, int) and zones_cache >= 0 else DEFAULT_ZONES_CACHE

@@ -73,6 +73,12 @@ def adapter(state: SQLiteState, settings: Settings, sleeps: list[float]) -> WooC
     return WooCommerceAdapter(store_config(), state, settings, client=client)
 
 
+def checks_total(state: SQLiteState, settings: Settings, sleeps: list[float]) -> WooCommerceAdapter:
+    """A shop on WooCommerce 11.1+, which refuses a checkout above expected_total itself (no cart read first)."""
+    client = WooClient(BASE, max_attempts=3, sleep=sleeps.append, rng=lambda: 0.0)
+    return WooCommerceAdapter(store_config(shop_checks_expected_total=True), state, settings, client=client)
+
+
 @pytest.fixture
 def rsps() -> Any:
     with responses.RequestsMock() as mock:
@@ -374,7 +380,10 @@ def placed_order(order_id: int, status: str, meta: list[dict[str, Any]]) -> dict
     return order
 
 
-def test_conversion_uses_the_store_api_checkout_then_stamps_the_order(adapter: WooCommerceAdapter, rsps: Any) -> None:
+def test_conversion_uses_the_store_api_checkout_then_stamps_the_order(
+    state: SQLiteState, settings: Settings, sleeps: list[float], rsps: Any
+) -> None:
+    adapter = checks_total(state, settings, sleeps)
     tok = token()
     cart = fixture("cart.json")
     seed_cart(
@@ -423,7 +432,10 @@ def test_conversion_uses_the_store_api_checkout_then_stamps_the_order(adapter: W
     assert adapter.read(model.OrderRef(None, tok)).external_id == "146"
 
 
-def test_total_changed_at_checkout_is_422_and_no_order(adapter: WooCommerceAdapter, rsps: Any) -> None:
+def test_total_changed_at_checkout_is_422_and_no_order(
+    state: SQLiteState, settings: Settings, sleeps: list[float], rsps: Any
+) -> None:
+    adapter = checks_total(state, settings, sleeps)
     tok = token()
     cart = fixture("cart.json")
     seed_cart(

@@ -169,13 +169,8 @@ def test_an_order_left_unstamped_is_finished_on_retry(fast: FastClient, shop: Fa
     assert len(shop.orders) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="adapter bug: WooCommerce 9.9.5 has no expected_total check (it ignores the argument; only 11.1+ answers"
-    " 409 woocommerce_rest_checkout_total_mismatch when its total is higher), so a price raised mid-checkout is"
-    " placed at the new total; the adapter must compare the total itself (FakeWooCommerce(checks_expected_total="
-    "True) models 11.1)",
-)
+# WooCommerce 9.9.5 ignores expected_total (only 11.1+ answers 409 woocommerce_rest_checkout_total_mismatch):
+# the adapter reads the cart and compares the total itself before placing anything.
 def test_a_changed_total_refuses_the_conversion(fast: FastClient, shop: FakeWooCommerce) -> None:
     cart_id = new_cart(fast, "F-price")
     shop.products[22].price = Decimal("60.00")  # the merchant edits the price mid-checkout
