@@ -215,9 +215,7 @@ def _quantity_subs(record: CartRecord, wanted: Mapping[str, int]) -> list[Sub]:
     return sorted(changes, key=order)
 
 
-def _tracked(
-    line_id: str, key: str, qty: int, item: Mapping[str, Any] | None, product: str | None
-) -> wc.TrackedLine:
+def _tracked(line_id: str, key: str, qty: int, item: Mapping[str, Any] | None, product: str | None) -> wc.TrackedLine:
     return wc.TrackedLine(
         id=line_id,
         key=key,

@@ -48,9 +48,7 @@ def status_map(overrides: Any) -> tuple[dict[str, str], list[str]]:
 
 
 def _whole(value: Any, low: int, high: int | None = None) -> bool:
-    return (
-        not isinstance(value, bool) and isinstance(value, int) and value >= low and (high is None or value <= high)
-    )
+    return not isinstance(value, bool) and isinstance(value, int) and value >= low and (high is None or value <= high)
 
 
 @dataclass

@@ -171,9 +171,7 @@ def outcome(
     return model.SegmentStatus(segment, True)
 
 
-def _address_outcome(
-    segment: str, sub: Sub, result: SubResult, cart: Mapping[str, Any] | None
-) -> model.SegmentStatus:
+def _address_outcome(segment: str, sub: Sub, result: SubResult, cart: Mapping[str, Any] | None) -> model.SegmentStatus:
     if not result.ok:
         return model.SegmentStatus(segment, False, "ADDRESS_REJECTED", result.error.message)
     if segment == model.SEGMENT_SHIPPING_ADDRESS and cart is not None and cart.get("needs_shipping"):
@@ -202,9 +200,7 @@ def _rate_outcome(
     return model.SegmentStatus(segment, True)
 
 
-def _coupon_outcome(
-    segment: str, sub: Sub, result: SubResult, cart: Mapping[str, Any] | None
-) -> model.SegmentStatus:
+def _coupon_outcome(segment: str, sub: Sub, result: SubResult, cart: Mapping[str, Any] | None) -> model.SegmentStatus:
     if result.ok:
         return model.SegmentStatus(segment, True)
     code = sub.body["code"].lower()

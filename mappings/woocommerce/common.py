@@ -54,6 +54,7 @@ WOO_TO_FAST_STATUS: dict[str, str] = {
     "trash": model.STATUS_DELETED,
 }
 
+
 def clean_text(value: Any) -> str | None:
     """WooCommerce's HTML-ish text (entities, tags) as plain text; None when empty."""
     if value is None:
@@ -154,7 +155,6 @@ def meta_value(order: Mapping[str, Any], key: str) -> Any:
     return None
 
 
-
 def fast_status_of(order: Mapping[str, Any], status_map: Mapping[str, str]) -> str:
     """Fast's status for a WooCommerce order: ours when the order still carries it, else the meaning of Woo's."""
     woo_status = str(order.get("status") or "")
@@ -162,5 +162,3 @@ def fast_status_of(order: Mapping[str, Any], status_map: Mapping[str, str]) -> s
     if isinstance(ours, str) and status_map.get(ours) == woo_status:
         return ours
     return WOO_TO_FAST_STATUS.get(woo_status, model.STATUS_HOLD)
-
-

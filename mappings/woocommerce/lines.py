@@ -88,7 +88,6 @@ def allocate(amount: Decimal, weights: list[int], exponent: Decimal) -> list[Dec
     return parts
 
 
-
 @dataclass
 class OrderLineRef:
     """A Fast line as recorded on the order (meta ``_fast_lines``)."""
@@ -100,13 +99,11 @@ class OrderLineRef:
     product: str | None = None
 
 
-
 def fast_lines_meta(lines: list[TrackedLine]) -> str:
     return json.dumps(
         [{"id": t.id, "item": t.item, "variation": t.variation, "qty": t.qty, "product": t.product} for t in lines],
         separators=(",", ":"),
     )
-
 
 
 def order_line_refs(order: Mapping[str, Any]) -> list[OrderLineRef]:
@@ -129,5 +126,3 @@ def order_line_refs(order: Mapping[str, Any]) -> list[OrderLineRef]:
                 )
             )
     return refs
-
-

@@ -56,7 +56,6 @@ def has_address(data: Mapping[str, Any] | None) -> bool:
     return bool(data) and bool(data.get("country")) and bool(data.get("address_1") or data.get("postcode"))  # type: ignore[union-attr]
 
 
-
 @dataclass
 class CartContext:
     """What the adapter knows beside the cart: Fast's ids."""
@@ -65,7 +64,6 @@ class CartContext:
     external_id: str
     lines: list[TrackedLine]
     plan_ids: dict[str, str]
-
 
 
 def cart_to_order(cart: Mapping[str, Any], ctx: CartContext) -> model.Order:
@@ -253,13 +251,16 @@ def _free_shipping_selected(cart: Mapping[str, Any]) -> bool:
 
 
 def _cart_coupons(cart: Mapping[str, Any], minor: int, *, free_shipping_selected: bool) -> list[model.Discount]:
-    coupons: list[model.Discount] = []
-    for coupon in cart.get("coupons") or []:
-        coupon_totals = coupon.get("totals") or {}
-        amount = minor_amount(coupon_totals, "total_discount", minor_unit(coupon_totals, minor))
+    coupons = [c for c in cart.get("coupons") or [] if isinstance(c, Mapping)]
+    amounts = [
+        minor_amount(c.get("totals") or {}, "total_discount", minor_unit(c.get("totals") or {}, minor)) for c in coupons
+    ]
+    _attribute_unexplained(cart, amounts, minor)
+    out: list[model.Discount] = []
+    for coupon, amount in zip(coupons, amounts, strict=True):
         kind = str(coupon.get("discount_type") or "")
         shipping = not amount and free_shipping_selected
-        coupons.append(
+        out.append(
             model.Discount(
                 code=str(coupon.get("code")),
                 description="Free shipping" if shipping else COUPON_TYPE_LABELS.get(kind, clean_text(kind)),
@@ -269,8 +270,22 @@ def _cart_coupons(cart: Mapping[str, Any], minor: int, *, free_shipping_selected
                 total_amount=amount,
             )
         )
-    return coupons
+    return out
 
+
+def _attribute_unexplained(cart: Mapping[str, Any], amounts: list[Decimal], minor: int) -> None:
+    """Give the one coupon reported at 0 the discount the cart has and no coupon accounts for.
+
+    WooCommerce 9.9.5 keeps a code in the case the shopper typed and then looks its discount up under
+    the shop's own case, finding 0 (edge-cases.jsonl seq 2: "min50" and "five" at 0 while the cart is
+    15.00 off). With one such coupon the cart's total discount says exactly what it is worth; with
+    several, which got what cannot be known, and they are left as the shop reports them.
+    """
+    total = minor_amount(cart.get("totals") or {}, "total_discount", minor)
+    unexplained = total - sum(amounts, Decimal(0))
+    zeros = [i for i, amount in enumerate(amounts) if not amount]
+    if unexplained > 0 and len(zeros) == 1:
+        amounts[zeros[0]] = unexplained
 
 
 def zones_from_locations(

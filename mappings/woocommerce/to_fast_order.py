@@ -178,8 +178,6 @@ def _order_lines(
     return out
 
 
-
-
 def _claim_refs(refs: list[OrderLineRef], used: set[int], product_id: int, variation_id: int) -> list[OrderLineRef]:
     """The Fast lines recorded for an order line (its variation, or its simple product), each claimed once."""
     owners = [

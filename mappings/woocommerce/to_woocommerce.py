@@ -36,7 +36,6 @@ def woo_address(address: model.Address, *, billing: bool) -> dict[str, str]:
     return out
 
 
-
 @dataclass
 class AddItem:
     """A resolved ``add-item`` body and what it is for."""
@@ -84,5 +83,3 @@ def _woo_id(value: str, field: str) -> int:
     if not text.isdigit() or int(text) <= 0:
         raise ValueError(f"{field} {value!r} is not a WooCommerce product id (a positive whole number)")
     return int(text)
-
-
