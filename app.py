@@ -68,12 +68,19 @@ def create_app(
         wait=settings.replay_wait,
     )
 
+    _register_routes(app, stores)
+    from cli import fast_cli
+
+    app.cli.add_command(fast_cli)
+    return app
+
+
+def _register_routes(app: Flask, stores: dict[str, StoreConfig]) -> None:
     app.before_request(_start_request)
     app.after_request(_finish_request)
     app.register_error_handler(FastError, _fast_error)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected_error)
-
     for operation in OPERATIONS:
         app.add_url_rule(
             f"/fast/v1/{operation}",
@@ -83,7 +90,6 @@ def create_app(
         )
     app.add_url_rule("/healthz", view_func=_healthz)
     app.add_url_rule("/readyz", view_func=_readyz)
-
     if any(store.adapter == fast_auth.SANDBOX_ADAPTER for store in stores.values()):
         # Imported only then: a production app with real stores never loads the simulator.
         from simulator.storefront import blueprint as sandbox_storefront
@@ -93,11 +99,6 @@ def create_app(
     from service.webhooks import init_app as init_webhooks
 
     init_webhooks(app)  # POST /webhooks/<platform>/<app_id> and the events queue (docs/webhooks.md)
-
-    from cli import fast_cli
-
-    app.cli.add_command(fast_cli)
-    return app
 
 
 def _warn_if_state_is_not_shared(settings: Settings) -> None:
