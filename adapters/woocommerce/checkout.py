@@ -71,11 +71,13 @@ class Checkout:
     def _payload(self, cart: CartRef, record: CartRecord) -> dict[str, Any]:
         """The checkout body, refusing a cart that cannot become an order yet."""
         seen = record.total
-        checks_total = self.options.shop_checks_expected_total and self.options.send_expected_total
-        if not record.items or not wc.has_address(record.billing) or not checks_total:
+        # With send_expected_total the order must not be placed at a total the shopper was not shown;
+        # WooCommerce 11.1+ refuses such a checkout itself, older shops need the cart read here.
+        verify_here = self.options.send_expected_total and not self.options.shop_checks_expected_total
+        if not record.items or not wc.has_address(record.billing) or verify_here:
             body, nonce = self.api.get_cart(cart)
             record.remember(body, nonce)
-            if not checks_total and seen is not None and record.total != seen:
+            if verify_here and seen is not None and record.total != seen:
                 # WooCommerce before 11.1 ignores expected_total (checkout would place the new total):
                 # the cart the shopper was shown is compared here instead, and nothing is placed.
                 self.records.save(cart, record)
