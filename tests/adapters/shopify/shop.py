@@ -131,3 +131,9 @@ def serving(shop: FakeShopify) -> Iterator[responses.RequestsMock]:
 
 def make_adapter(state: StateStore, settings: Settings, sleeps: Sleeps | None = None, **options: Any) -> ShopifyAdapter:
     return ShopifyAdapter(make_store(**options), state, settings, now=lambda: NOW, sleep=sleeps)
+
+
+def update(adapter: ShopifyAdapter, order: model.Order, **segments: Any) -> model.UpdateResult:
+    """One Fast update of ``order`` (its ids) carrying ``segments``."""
+    upd = model.OrderUpdate(order_id=order.id, external_id=order.external_id, **segments)
+    return adapter.update(upd.ref, upd)

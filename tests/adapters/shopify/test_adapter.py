@@ -38,6 +38,7 @@ from tests.adapters.shopify.shop import (
     make_store,
     require_schema,
     serving,
+    update,
 )
 from tests.fakes.shopify import FakeShopify, admin_schema
 
@@ -93,11 +94,6 @@ def cart(adapter: ShopifyAdapter, shop: FakeShopify, fast_id: str = "F-1", **ext
             **extra,
         )
     )
-
-
-def update(adapter: ShopifyAdapter, order: model.Order, **segments: Any) -> model.UpdateResult:
-    upd = model.OrderUpdate(order_id=order.id, external_id=order.external_id, **segments)
-    return adapter.update(upd.ref, upd)
 
 
 def totals(order: model.Order) -> dict[str, str]:

@@ -2,34 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-import pytest
-
 from adapters.shopify.adapter import ShopifyAdapter
 from mappings import model
-from service.config import Settings
-from service.state import SQLiteState
-from tests.adapters.shopify.shop import NY, make_adapter, make_shop, require_schema, serving
+from tests.adapters.shopify.shop import NY, update
 from tests.fakes.shopify import FakeShopify
-
-
-@pytest.fixture
-def shop() -> Any:
-    require_schema()
-    fake = make_shop()
-    with serving(fake):
-        yield fake
-
-
-@pytest.fixture
-def adapter(state: SQLiteState, settings: Settings) -> ShopifyAdapter:
-    return make_adapter(state, settings)
-
-
-def update(adapter: ShopifyAdapter, order: model.Order, **segments: Any) -> model.UpdateResult:
-    upd = model.OrderUpdate(order_id=order.id, external_id=order.external_id, **segments)
-    return adapter.update(upd.ref, upd)
 
 
 def amounts(order: model.Order) -> list[str]:

@@ -14,7 +14,7 @@ from adapters.shopify.adapter import ShopifyAdapter
 from mappings import model
 from service.config import Settings
 from service.state import SQLiteState
-from tests.adapters.shopify.shop import NY, make_adapter, make_shop, require_schema, serving
+from tests.adapters.shopify.shop import NY, make_adapter, make_shop, require_schema, serving, update
 from tests.fakes.shopify import FakeShopify
 
 
@@ -32,11 +32,6 @@ def shop() -> Any:
 @pytest.fixture
 def adapter(state: SQLiteState, settings: Settings) -> ShopifyAdapter:
     return make_adapter(state, settings)
-
-
-def update(adapter: ShopifyAdapter, order: model.Order, **segments: Any) -> model.UpdateResult:
-    upd = model.OrderUpdate(order_id=order.id, external_id=order.external_id, **segments)
-    return adapter.update(upd.ref, upd)
 
 
 def _line(shop: FakeShopify, i: int) -> model.Line:

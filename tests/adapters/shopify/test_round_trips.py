@@ -5,27 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import pytest
-
 from adapters.shopify.adapter import ShopifyAdapter
 from mappings import model
-from service.config import Settings
-from service.state import SQLiteState
-from tests.adapters.shopify.shop import NY, make_adapter, make_shop, require_schema, serving
+from tests.adapters.shopify.shop import NY
 from tests.fakes.shopify import FakeShopify
-
-
-@pytest.fixture
-def shop() -> Any:
-    require_schema()
-    fake = make_shop()
-    with serving(fake):
-        yield fake
-
-
-@pytest.fixture
-def adapter(state: SQLiteState, settings: Settings) -> ShopifyAdapter:
-    return make_adapter(state, settings)
 
 
 def trips(shop: FakeShopify, call: Callable[[], Any]) -> tuple[list[str], Any]:
