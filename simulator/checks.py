@@ -7,11 +7,22 @@ An empty list means the rule holds.
 
 from __future__ import annotations
 
-import re
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from simulator import schemas
+from simulator.money_checks import line_sums, money_strings, totals_add_up
+from simulator.wire import LINE_MONEY, OPTION_MONEY, TOTALS, dicts_in, money, plans
+
+__all__ = [
+    "LINE_MONEY",
+    "OPTION_MONEY",
+    "TOTALS",
+    "line_sums",
+    "money",
+    "money_strings",
+    "plans",
+    "totals_add_up",
+]
 
 SEGMENT = "UPDATE_ORDER_SEGMENT_TYPE_"
 LINE_ITEM = SEGMENT + "LINE_ITEM"
@@ -21,14 +32,6 @@ SHIPPING_OPTION = SEGMENT + "SHIPPING_OPTION"
 COUPON = SEGMENT + "COUPON"
 CONVERT = SEGMENT + "CONVERT_CART_TO_ORDER"
 ORDER_STATUS = SEGMENT + "ORDER_STATUS"
-
-TOTALS = ("sub_total", "total_discounts", "total_tax", "total_shipping", "total_amount")
-LINE_MONEY = ("unit_price", "discounted_unit_price", "line_discount_amount", "subtotal_amount", "tax_amount")
-OPTION_MONEY = ("cost", "tax", "total")
-_DECIMAL = re.compile(r"^\d+(\.\d+)?$")
-
-
-# --- reading an answer ------------------------------------------------------------
 
 
 def order_of(body: Any) -> dict[str, Any] | None:
@@ -48,27 +51,8 @@ def statuses_of(body: Any) -> list[dict[str, Any]]:
     return []
 
 
-def money(value: Any) -> Decimal | None:
-    """A wire amount as Decimal; None unless it is a plain non-negative decimal string."""
-    if not isinstance(value, str) or not _DECIMAL.match(value):
-        return None
-    try:
-        return Decimal(value)
-    except InvalidOperation:
-        return None
-
-
 def _id(value: Any) -> str | None:
     return value.get("value") if isinstance(value, dict) else None
-
-
-def _list(container: dict[str, Any], key: str) -> list[dict[str, Any]]:
-    value = container.get(key)
-    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
-
-
-def plans(order: dict[str, Any]) -> list[dict[str, Any]]:
-    return _list(order, "shipment_plans")
 
 
 def option_key(option: dict[str, Any]) -> str | None:
@@ -95,117 +79,6 @@ def envelope(operation: str, request_id: str | None, body: Any) -> list[str]:
     return found
 
 
-def money_strings(order: dict[str, Any]) -> list[str]:
-    """Every amount is a plain non-negative decimal string ("54.02"): no floats, no exponents, no blanks."""
-    found = []
-
-    def check(where: str, container: dict[str, Any], keys: tuple[str, ...]) -> None:
-        for key in keys:
-            if key in container and money(container[key]) is None:
-                found.append(f"{where}.{key} is {container[key]!r}, not a decimal string")
-
-    check("order", order, TOTALS)
-    for i, line in enumerate(_list(order, "lines")):
-        check(f"lines[{i}]", line, (*LINE_MONEY, "total_amount"))
-        for j, discount in enumerate(_list(line, "discounts")):
-            check(f"lines[{i}].discounts[{j}]", discount, ("total_amount",))
-    for i, plan in enumerate(plans(order)):
-        if isinstance(plan.get("selected_option"), dict):
-            check(f"shipment_plans[{i}].selected_option", plan["selected_option"], OPTION_MONEY)
-        for j, option in enumerate(_list(plan, "available_options")):
-            check(f"shipment_plans[{i}].available_options[{j}]", option, OPTION_MONEY)
-    for i, coupon in enumerate(_list(order, "coupons")):
-        check(f"coupons[{i}]", coupon, ("total_amount",))
-    for i, refund in enumerate(_list(order, "refunds")):
-        check(f"refunds[{i}]", refund, ("amount", "tax", "shipping"))
-    return found
-
-
-def totals_add_up(order: dict[str, Any]) -> list[str]:
-    """``sub_total - total_discounts + total_tax + total_shipping == total_amount``, all present."""
-    amounts = {key: money(order.get(key)) for key in TOTALS}
-    missing = [key for key, value in amounts.items() if value is None]
-    if missing:
-        return [f"the order has no usable {', '.join(missing)}"]
-    sub, discounts, tax, shipping, total = (amounts[key] for key in TOTALS)
-    expected = sub - discounts + tax + shipping  # type: ignore[operator]
-    if expected != total:
-        return [
-            f"totals do not add up: {order['sub_total']} - {order['total_discounts']} + {order['total_tax']}"
-            f" + {order['total_shipping']} = {expected}, but total_amount is {order['total_amount']}"
-        ]
-    return []
-
-
-def line_sums(order: dict[str, Any]) -> list[str]:
-    """Each line's amounts agree with each other and the lines agree with the order's totals.
-
-    Line: ``subtotal_amount == unit_price * quantity`` and ``total_amount`` is the
-    subtotal less its discount, with or without its tax. Order: ``sub_total`` is the
-    sum of line subtotals, line discounts and line taxes do not exceed the order's,
-    ``total_shipping`` is the cost of the selected options and, where lines and
-    options state their tax, ``total_tax`` is their sum.
-    """
-    found = []
-    lines = _list(order, "lines")
-    subtotals: list[Decimal] = []
-    line_discounts: list[Decimal] = []
-    line_taxes: list[Decimal | None] = []
-    for i, line in enumerate(lines):
-        quantity = line.get("quantity", 0)
-        unit, subtotal = money(line.get("unit_price")), money(line.get("subtotal_amount"))
-        discount = money(line.get("line_discount_amount")) or Decimal(0)
-        tax = money(line.get("tax_amount"))
-        if subtotal is None:
-            found.append(f"lines[{i}] has no usable subtotal_amount")
-            continue
-        if unit is not None and isinstance(quantity, int) and unit * quantity != subtotal:
-            found.append(f"lines[{i}]: {line.get('unit_price')} x {quantity} != subtotal_amount {subtotal}")
-        total = money(line.get("total_amount"))
-        if total is not None:
-            allowed = {subtotal - discount, subtotal - discount + (tax or 0)}
-            if total not in allowed:
-                found.append(
-                    f"lines[{i}]: total_amount {total} is neither subtotal - discount ({subtotal - discount})"
-                    f" nor that plus tax ({subtotal - discount + (tax or 0)})"
-                )
-        subtotals.append(subtotal)
-        line_discounts.append(discount)
-        line_taxes.append(tax)
-
-    sub_total = money(order.get("sub_total"))
-    total_discounts = money(order.get("total_discounts"))
-    total_tax = money(order.get("total_tax"))
-    total_shipping = money(order.get("total_shipping"))
-    if sub_total is not None and len(subtotals) == len(lines) and sum(subtotals, Decimal(0)) != sub_total:
-        found.append(f"line subtotals add up to {sum(subtotals, Decimal(0))}, but sub_total is {sub_total}")
-    if total_discounts is not None and sum(line_discounts, Decimal(0)) > total_discounts:
-        found.append(f"line discounts add up to {sum(line_discounts, Decimal(0))}, more than total_discounts")
-
-    selected = [p["selected_option"] for p in plans(order) if isinstance(p.get("selected_option"), dict)]
-    every_plan_chose = len(selected) == len(plans(order))
-    if every_plan_chose and total_shipping is not None:
-        costs = [money(option.get("cost")) for option in selected]
-        if all(cost is not None for cost in costs):
-            shipping = sum((c for c in costs if c is not None), Decimal(0))
-            if shipping != total_shipping:
-                found.append(f"total_shipping is {total_shipping}, but the selected options cost {shipping}")
-    known_taxes = [t for t in line_taxes if t is not None]
-    if total_tax is not None and known_taxes and sum(known_taxes, Decimal(0)) > total_tax:
-        found.append(f"line taxes add up to {sum(known_taxes, Decimal(0))}, more than total_tax {total_tax}")
-    option_taxes = [money(option.get("tax")) for option in selected]
-    if (
-        total_tax is not None
-        and every_plan_chose
-        and len(known_taxes) == len(lines)
-        and all(t is not None for t in option_taxes)
-    ):
-        tax = sum(known_taxes, Decimal(0)) + sum((t for t in option_taxes if t is not None), Decimal(0))
-        if tax != total_tax:
-            found.append(f"total_tax is {total_tax}, but line and shipping taxes add up to {tax}")
-    return found
-
-
 def option_offered(order: dict[str, Any]) -> list[str]:
     """Each plan's selected option is one of its available options, at the same price."""
     found = []
@@ -213,7 +86,7 @@ def option_offered(order: dict[str, Any]) -> list[str]:
         selected = plan.get("selected_option")
         if not isinstance(selected, dict):
             continue
-        offered = {option_key(o): o for o in _list(plan, "available_options")}
+        offered = {option_key(o): o for o in dicts_in(plan, "available_options")}
         key = option_key(selected)
         if key not in offered:
             found.append(
@@ -244,7 +117,7 @@ def line_ids(order: dict[str, Any], expected: dict[str, int]) -> list[str]:
     """Line ids echo Fast's: exactly the lines Fast holds, once each, with Fast's quantities."""
     found = []
     seen: dict[str, int] = {}
-    for i, line in enumerate(_list(order, "lines")):
+    for i, line in enumerate(dicts_in(order, "lines")):
         line_id = _id(line.get("id"))
         if line_id is None:
             found.append(f"lines[{i}] does not echo a Fast line id")
@@ -265,7 +138,7 @@ def line_ids(order: dict[str, Any], expected: dict[str, int]) -> list[str]:
 
 def lines_gone(order: dict[str, Any], removed: list[str]) -> list[str]:
     """Removed lines are not in the order any more."""
-    present = {_id(line.get("id")) for line in _list(order, "lines")}
+    present = {_id(line.get("id")) for line in dicts_in(order, "lines")}
     return [f"removed line {line_id!r} is still in the order" for line_id in removed if line_id in present]
 
 
@@ -323,7 +196,7 @@ def segment_refused(body: Any, segment: str) -> list[str]:
 
 
 def _coupon(order: dict[str, Any], code: str) -> dict[str, Any] | None:
-    for coupon in _list(order, "coupons"):
+    for coupon in dicts_in(order, "coupons"):
         if str(coupon.get("code", "")).upper() == code.upper() and coupon.get("applied") is not False:
             return coupon
     return None
@@ -370,8 +243,8 @@ def no_shipping_offered(order: dict[str, Any]) -> list[str]:
         if plan.get("selected_option"):
             chosen = option_key(plan["selected_option"])
             found.append(f"shipment_plans[{i}] selects {chosen!r} for an unshippable address")
-        if _list(plan, "available_options"):
-            keys = [option_key(o) for o in _list(plan, "available_options")]
+        if dicts_in(plan, "available_options"):
+            keys = [option_key(o) for o in dicts_in(plan, "available_options")]
             found.append(f"shipment_plans[{i}] offers {keys} for an unshippable address")
     return found
 
@@ -382,7 +255,7 @@ def shipping_offered(order: dict[str, Any]) -> list[str]:
         return ["no shipment plan for the physical lines"]
     found = []
     for i, plan in enumerate(plans(order)):
-        if not _list(plan, "available_options"):
+        if not dicts_in(plan, "available_options"):
             found.append(f"shipment_plans[{i}] offers no shipping option")
         elif not isinstance(plan.get("selected_option"), dict):
             found.append(f"shipment_plans[{i}] has options but none selected")
@@ -453,6 +326,6 @@ def gone(status: int, body: Any) -> list[str]:
     if status == 404:
         return []
     order = order_of(body)
-    if status == 200 and order is not None and not _list(order, "lines"):
+    if status == 200 and order is not None and not dicts_in(order, "lines"):
         return []
     return [f"the deleted cart can still be read (answer {status})"]
